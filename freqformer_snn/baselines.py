@@ -1,0 +1,53 @@
+"""Baselines measured beside FreqFormer under the same budget."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+
+from .model import check_input
+
+
+@dataclass
+class TransformerConfig:
+    """A pre-norm Transformer encoder classifier (PyTorch's own layers)."""
+
+    n_inputs: int = 1
+    n_classes: int = 10
+    d_model: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    d_ff: int = 256
+    max_len: int = 1024
+    dropout: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class TransformerClassifier(nn.Module):
+    """x (B, T, n_inputs) -> Linear + learned positions -> encoder -> mean over T -> (B, n_classes)."""
+
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.config = config
+        d = config.d_model
+        self.embed = nn.Linear(config.n_inputs, d)
+        self.pos = nn.Parameter(0.02 * torch.randn(config.max_len, d))
+        layer = nn.TransformerEncoderLayer(d, config.n_heads, config.d_ff, config.dropout,
+                                           activation="gelu", batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, config.n_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d)
+        self.head = nn.Linear(d, config.n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(x, self.config.n_inputs, "TransformerClassifier")
+        T = x.shape[1]
+        if T > self.config.max_len:
+            raise ValueError(f"TransformerClassifier: sequence of {T} steps exceeds max_len "
+                             f"{self.config.max_len}")
+        h = self.embed(x) + self.pos[:T]  # (B, T, d)
+        h = self.encoder(h)  # (B, T, d)
+        return self.head(self.norm(h.mean(1)))  # (B, n_classes)
