@@ -315,21 +315,29 @@ class FreqFormerBlock(nn.Module):
         else:  # per-channel gain: no C x C matrix at all
             self.out = _Diagonal(C)
 
-    def _after_field(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        w = self.coupling(z, self.field.omega)
-        e = self.events(w.abs())
-        return x + self.out(self.gate(e))
+    def _after_field(self, x: torch.Tensor, z: torch.Tensor):
+        """Couple, threshold and mix; returns (y, intensity |w|, events)."""
+        a = self.coupling(z, self.field.omega).abs()
+        e = self.events(a)
+        return x + self.out(self.gate(e)), a, e
 
     def forward(self, x: torch.Tensor, z0: torch.Tensor | None = None):
         """(B, T, C) -> (B, T, C), and the final resonator state (B, C) complex."""
+        y, _, z_last = self.inspect(x, z0)
+        return y, z_last
+
+    def inspect(self, x: torch.Tensor, z0: torch.Tensor | None = None):
+        """``forward`` that also returns {"intensity": |w|, "events": e}, each (B, T, C)."""
         check_input(x, self.C, type(self).__name__)
         z = self.field(self.norm(x), z0)
-        return self._after_field(x, z), z[:, -1]
+        y, a, e = self._after_field(x, z)
+        return y, {"intensity": a, "events": e}, z[:, -1]
 
     def step(self, x: torch.Tensor, z: torch.Tensor):
         """One time step: x (B, C), state z (B, C) complex -> (y (B, C), new state)."""
         z = self.field.step(self.norm(x), z)
-        return self._after_field(x.unsqueeze(1), z.unsqueeze(1)).squeeze(1), z
+        y, _, _ = self._after_field(x.unsqueeze(1), z.unsqueeze(1))
+        return y.squeeze(1), z
 
     @property
     def event_rate(self) -> torch.Tensor:
@@ -377,10 +385,15 @@ class SeedFreqFormerBlock(nn.Module):
         self.out = nn.Linear(C, C)
 
     def forward(self, x: torch.Tensor, z0=None):
+        y, _, _ = self.inspect(x)
+        return y, None
+
+    def inspect(self, x: torch.Tensor, z0=None):
         check_input(x, self.C, type(self).__name__)
         s = torch.sigmoid(self.strength(self.norm(x)))  # (B, T, C)
         c = s @ (self.coupling * self.mask)  # (B, T, C)
-        return x + self.out(self.gate(self.events(c))), None
+        e = self.events(c)
+        return x + self.out(self.gate(e)), {"intensity": c, "events": e}, None
 
     def step(self, x: torch.Tensor, z=None):
         y, _ = self.forward(x.unsqueeze(1))
@@ -494,6 +507,17 @@ class FreqFormer(nn.Module):
             return self.head(self.norm(h))  # (B, T, V)
         h = h.mean(1) if self.config.pool == "mean" else h[:, -1]  # (B, C)
         return self.head(self.norm(h))  # (B, n_classes)
+
+    @torch.no_grad()
+    def trace(self, x: torch.Tensor) -> list[dict]:
+        """Per block {"intensity", "events"} tensors (B, T, C) for one forward pass: the
+        frequency field that figures, sonifications and spiking comparisons look at."""
+        self._check(x)
+        h, out = self.embed(x), []
+        for blk in self.blocks:
+            h, rec, _ = blk.inspect(h)
+            out.append(rec)
+        return out
 
     @torch.no_grad()
     def stream_features(self, x: torch.Tensor) -> torch.Tensor:

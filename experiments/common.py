@@ -1,0 +1,165 @@
+"""Shared machinery of the experiments: config flags, training loop, timing, results folders."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# ----------------------------------------------------------------------------------------------
+# config dataclass <-> command line
+
+
+def parse_config(cls, argv=None, description: str | None = None, prog: str | None = None):
+    """Build ``cls`` (a dataclass) from command-line flags, one ``--field-name`` per field.
+
+    Types come from the field defaults (int, float, str, bool as ``--flag/--no-flag``);
+    argparse rejects unknown flags and values of the wrong type.
+    """
+    parser = argparse.ArgumentParser(prog=prog, description=description,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    for f in dataclasses.fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default
+        doc = (f.metadata or {}).get("help", "")
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=doc)
+        elif default is None:
+            parser.add_argument(flag, type=str, default=None, help=doc)
+        else:
+            parser.add_argument(flag, type=type(default), default=default, help=doc)
+    args = parser.parse_args(argv)
+    try:
+        return cls(**vars(args))
+    except ValueError as e:  # a dataclass __post_init__ check
+        parser.error(str(e))
+
+
+def field(default, help: str):
+    """A dataclass field with a help text for its command-line flag."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+# ----------------------------------------------------------------------------------------------
+# training
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 500):
+    """Accuracy, predictions and mean event rate (NaN for models without events) on (x, y)."""
+    model.eval()
+    preds, rates = [], []
+    for i in range(0, len(x), batch_size):
+        preds.append(model(x[i:i + batch_size]).argmax(1))
+        rates.append(getattr(model, "event_rate", float("nan")))
+    pred = torch.cat(preds)
+    return {"accuracy": (pred == y).float().mean().item(), "pred": pred,
+            "event_rate": float(sum(rates) / len(rates))}
+
+
+def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
+                     y_test: torch.Tensor, epochs: int, batch_size: int, lr: float,
+                     weight_decay: float, seed: int, progress: Callable | None = None) -> dict:
+    """AdamW with a one-cycle schedule; returns the history (loss, train/test accuracy per epoch).
+
+    Test accuracy is recorded every epoch for the learning curve; the reported figure is the
+    last epoch's (no model selection on the test set).
+    """
+    gen = seed_everything(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    steps_per_epoch = math.ceil(len(x) / batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * steps_per_epoch,
+                                                pct_start=0.1)
+    hist = {"epoch": [], "loss": [], "test_accuracy": [], "seconds": []}
+    t0 = time.perf_counter()
+    train_time = 0.0
+    for epoch in range(epochs):
+        model.train()
+        t_epoch = time.perf_counter()
+        perm = torch.randperm(len(x), generator=gen)
+        total, n = 0.0, 0
+        for i in range(0, len(x), batch_size):
+            idx = perm[i:i + batch_size]
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+            n += len(idx)
+        train_time += time.perf_counter() - t_epoch
+        acc = evaluate(model, x_test, y_test)["accuracy"]
+        hist["epoch"].append(epoch + 1)
+        hist["loss"].append(total / n)
+        hist["test_accuracy"].append(acc)
+        hist["seconds"].append(time.perf_counter() - t0)
+        if progress:
+            progress(epoch, total / n, acc)
+    hist["train_seconds"] = train_time
+    return hist
+
+
+# ----------------------------------------------------------------------------------------------
+# measurement
+
+
+@torch.no_grad()
+def latency_ms(model: nn.Module, x: torch.Tensor, repeats: int = 50, warmup: int = 5) -> float:
+    """Median wall time of one forward pass on x, in milliseconds."""
+    model.eval()
+    for _ in range(warmup):
+        model(x)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model(x)
+        times.append(time.perf_counter() - t)
+    return 1000.0 * statistics.median(times)
+
+
+def machine() -> dict:
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(), "torch": torch.__version__}
+
+
+# ----------------------------------------------------------------------------------------------
+# results folder
+
+
+def write_results(out: Path, results: dict, markdown: str) -> None:
+    """results.json and results.md in ``out`` (created); written atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in (("results.json", json.dumps(results, indent=2, default=float)),
+                       ("results.md", markdown)):
+        tmp = out / (name + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, out / name)
+
+
+def md_table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fmt_int(n) -> str:
+    return f"{int(n):,}"

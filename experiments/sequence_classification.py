@@ -1,0 +1,293 @@
+"""Sequence classification on MNIST-1D: FreqFormer vs the seed block vs a Transformer.
+
+MNIST-1D (Greydanus 2020) is generated locally with ``mnist1d.data.make_dataset`` (default
+arguments, seed 42: 4,000 training and 1,000 test sequences of 40 steps); nothing is downloaded.
+All three models have the same width and depth and get the same budget (epochs, batch size,
+optimizer, schedule); the reported accuracy is the last epoch's on the test set.
+
+Commands::
+
+    python -m experiments.sequence_classification            # default run (~5 min on 2 cores)
+    python -m experiments.sequence_classification --quick    # < 1 min, for tests
+    python -m experiments.sequence_classification --help     # every flag
+
+Writes ``results.json``, ``results.md``, ``learning_curves.png``, ``frequency_field.png`` and one
+checkpoint per model into ``runs/sequence_classification/<name>/`` (``--out`` overrides).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from freqformer_snn import (
+    FreqFormer,
+    FreqFormerConfig,
+    TransformerClassifier,
+    TransformerConfig,
+    count_params,
+    freqformer_flops,
+    measure_matmul_flops,
+    save_checkpoint,
+)
+from freqformer_snn.counting import transformer_flops
+
+from .common import (
+    evaluate,
+    field,
+    fmt_int,
+    latency_ms,
+    machine,
+    md_table,
+    parse_config,
+    seed_everything,
+    train_classifier,
+    write_results,
+)
+
+MODELS = ("freqformer", "seed", "transformer")
+LABELS = {"freqformer": "FreqFormer (resonator)", "seed": "Seed FreqFormer (sketch block)",
+          "transformer": "Transformer encoder"}
+PUBLISHED = [("logistic regression", "32%"), ("MLP", "68%"), ("GRU", "91%"), ("CNN", "94%"),
+             ("human", "~96%")]  # Greydanus 2020, ../shared/ANCHORS.md
+
+
+@dataclass
+class SeqClsConfig:
+    name: str = field("default", "run name: results go to runs/sequence_classification/<name>")
+    out: str = field("", "results folder (overrides --name)")
+    quick: bool = field(False, "tiny run (< 1 min) for tests")
+    models: str = field(",".join(MODELS), f"comma-separated subset of {MODELS}")
+    seed: int = field(0, "seed for weights and batch order")
+    epochs: int = field(40, "training epochs (each model)")
+    batch_size: int = field(64, "batch size")
+    lr: float = field(3e-3, "peak learning rate (one-cycle)")
+    weight_decay: float = field(0.01, "AdamW weight decay")
+    n_channels: int = field(64, "channels C = Transformer width")
+    n_layers: int = field(2, "blocks = Transformer layers")
+    coupling_band: int = field(4, "PhaseCoupling neighbours on each side")
+    n_heads: int = field(4, "Transformer heads")
+    num_samples: int = field(5000, "MNIST-1D sequences (80% train / 20% test)")
+    threads: int = field(2, "torch CPU threads")
+    latency_repeats: int = field(50, "repeats for the batch-1 latency median")
+
+    def __post_init__(self):
+        bad = set(self.model_list) - set(MODELS)
+        if bad or not self.model_list:
+            raise ValueError(f"--models must be a comma-separated subset of {MODELS}, got {self.models!r}")
+        if self.quick:  # small enough for the test suite, same code path
+            self.epochs, self.num_samples, self.n_channels = 2, 600, 16
+            self.latency_repeats = 5
+            if self.name == "default":
+                self.name = "quick"
+
+    @property
+    def model_list(self) -> list[str]:
+        return [m.strip() for m in self.models.split(",") if m.strip()]
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.out) if self.out else Path("runs/sequence_classification") / self.name
+
+
+def load_mnist1d(num_samples: int = 5000, seed: int = 42):
+    """MNIST-1D generated locally; returns float32 (N, 40, 1) inputs and int64 labels."""
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()
+    args.num_samples, args.seed = num_samples, seed
+    d = make_dataset(args)  # generation only: no download path is touched
+
+    def t(a, dtype):
+        return torch.tensor(np.asarray(a), dtype=dtype)
+
+    return (t(d["x"], torch.float32).unsqueeze(-1), t(d["y"], torch.long),
+            t(d["x_test"], torch.float32).unsqueeze(-1), t(d["y_test"], torch.long))
+
+
+def build(kind: str, cfg: SeqClsConfig, T: int):
+    if kind == "transformer":
+        return TransformerClassifier(TransformerConfig(
+            n_inputs=1, n_classes=10, d_model=cfg.n_channels, n_layers=cfg.n_layers,
+            n_heads=cfg.n_heads, d_ff=4 * cfg.n_channels, max_len=T))
+    return FreqFormer(FreqFormerConfig(
+        n_inputs=1, n_classes=10, n_channels=cfg.n_channels, n_layers=cfg.n_layers,
+        coupling_band=cfg.coupling_band, mixer="resonator" if kind == "freqformer" else "seed"))
+
+
+def flops(model, T: int) -> dict:
+    """Per-sequence FLOPs: analytic, with the matrix-product part measured by flop_counter."""
+    measured = measure_matmul_flops(model, torch.zeros(1, T, 1))
+    if isinstance(model, FreqFormer):
+        f = freqformer_flops(model, T)
+        return {"total": f["total"], "matmul_measured": measured, **f}
+    c = model.config
+    total = transformer_flops(c.d_model, c.n_layers, c.d_ff, T, c.n_inputs, c.n_classes)
+    # flop_counter does not count PyTorch's CPU attention kernel; the analytic total adds it
+    return {"total": total, "matmul_measured": measured, "attention": total - measured}
+
+
+def run(cfg: SeqClsConfig) -> dict:
+    torch.set_num_threads(cfg.threads)
+    out = cfg.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    x, y, xt, yt = load_mnist1d(cfg.num_samples)
+    T = x.shape[1]
+    print(f"MNIST-1D: {len(x)} train / {len(xt)} test sequences of {T} steps -> {out}")
+    results = {"experiment": "sequence_classification", "dataset": {
+        "name": "MNIST-1D", "source": "mnist1d.data.make_dataset (generated locally, seed 42)",
+        "train": len(x), "test": len(xt), "steps": T}, "config": asdict(cfg),
+        "machine": machine(), "models": {}}
+    histories, trained = {}, {}
+    for kind in cfg.model_list:
+        seed_everything(cfg.seed)
+        model = build(kind, cfg, T)
+        bar = tqdm(total=cfg.epochs, desc=f"{kind:>11}", unit="ep", file=sys.stdout,
+                   disable=None)
+
+        def progress(epoch, loss, acc):
+            bar.set_postfix(loss=f"{loss:.3f}", test=f"{acc:.3f}")
+            bar.update()
+
+        hist = train_classifier(model, x, y, xt, yt, cfg.epochs, cfg.batch_size, cfg.lr,
+                                cfg.weight_decay, cfg.seed, progress)
+        bar.close()
+        ev = evaluate(model, xt, yt)
+        r = {"label": LABELS[kind], "test_accuracy": ev["accuracy"],
+             "params": count_params(model), "flops": flops(model, T),
+             "train_seconds": hist["train_seconds"],
+             "latency_ms_batch1": latency_ms(model, xt[:1], cfg.latency_repeats),
+             "event_rate": ev["event_rate"] if kind != "transformer" else None,
+             "event_rates_per_layer": model.event_rates if kind != "transformer" else None,
+             "history": hist}
+        results["models"][kind] = r
+        histories[kind], trained[kind] = hist, model
+        save_checkpoint(out / f"{kind}.pt", model, extra={"test_accuracy": ev["accuracy"],
+                                                          "experiment": "sequence_classification"})
+        print(f"{kind:>11}: test accuracy {ev['accuracy']:.4f}, {r['params']:,} params, "
+              f"{hist['train_seconds']:.0f} s training")
+    if "transformer" in trained:  # ratios measured in the same run
+        base = results["models"]["transformer"]
+        for r in results["models"].values():
+            r["latency_vs_transformer"] = r["latency_ms_batch1"] / base["latency_ms_batch1"]
+            r["flops_vs_transformer"] = r["flops"]["total"] / base["flops"]["total"]
+            r["params_vs_transformer"] = r["params"] / base["params"]
+    fig_files = figures(out, histories, trained.get("freqformer"), xt[:1], yt[:1])
+    results["figures"] = fig_files
+    md = markdown(results, cfg)
+    write_results(out, results, md)
+    print(md)
+    return results
+
+
+def markdown(res: dict, cfg: SeqClsConfig) -> str:
+    rows = []
+    for kind, r in res["models"].items():
+        ev = "—" if r["event_rate"] is None else f"{r['event_rate']:.3f}"
+        rows.append([r["label"], f"{100 * r['test_accuracy']:.1f}%", fmt_int(r["params"]),
+                     fmt_int(r["flops"]["total"]), f"{r['train_seconds']:.0f} s",
+                     f"{r['latency_ms_batch1']:.2f} ms", ev])
+    d, m = res["dataset"], res["machine"]
+    cmd = "python -m experiments.sequence_classification" + (" --quick" if cfg.quick else "")
+    lines = [
+        "# Sequence classification: MNIST-1D", "",
+        f"Command: `{cmd}` (seed {cfg.seed}, {cfg.epochs} epochs each, batch {cfg.batch_size}, "
+        f"lr {cfg.lr}, width {cfg.n_channels}, depth {cfg.n_layers}).",
+        f"Data: {d['name']}, {d['source']}: {d['train']} train / {d['test']} test, {d['steps']} steps.",
+        f"Machine: {m['processor']}, {m['cpus']} CPUs, {m['torch_threads']} torch threads, "
+        f"torch {m['torch']}.", "",
+        "## Measured here", "",
+        md_table(["model", "test acc.", "params", "FLOPs / sequence", "training", "latency (B=1)",
+                  "event rate"], rows), "",
+        "FLOPs: one multiply-add = 2. Matrix products measured with `torch.utils.flop_counter`; "
+        "FreqFormer's FFT and elementwise work and the Transformer's attention products "
+        "(which flop_counter does not see in PyTorch's CPU attention kernel) are counted "
+        "analytically (`freqformer_snn/counting.py`). Latency: median of "
+        f"{cfg.latency_repeats} batch-1 forward passes, same process. Event rate: fraction of "
+        "(step, channel) intensities above threshold on the test set, mean over blocks.", "",
+    ]
+    if "transformer" in res["models"]:
+        lines += ["Ratios to the Transformer (same run): " + "; ".join(
+            f"{r['label']}: params ×{r['params_vs_transformer']:.2f}, FLOPs ×"
+            f"{r['flops_vs_transformer']:.2f}, latency ×{r['latency_vs_transformer']:.2f}"
+            for k, r in res["models"].items() if k != "transformer"), ""]
+    if "freqformer" in res["models"]:
+        f = res["models"]["freqformer"]["flops"]
+        lines += [f"FreqFormer FLOPs breakdown: matmul {fmt_int(f['matmul'])} (flop_counter: "
+                  f"{fmt_int(f['matmul_measured'])}), FFT {fmt_int(f['fft'])}, elementwise "
+                  f"{fmt_int(f['elementwise'])}; streaming (one step at a time) "
+                  f"{fmt_int(f['streaming_total'])}.", ""]
+    lines += ["## Published (Greydanus 2020; not measured here)", "",
+              md_table(["model", "test acc."], [list(p) for p in PUBLISHED]), "",
+              "Figures: " + ", ".join(res["figures"]), ""]
+    return "\n".join(lines)
+
+
+def figures(out: Path, histories: dict, model, x1, y1) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files = []
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.5))
+    for kind, h in histories.items():
+        ax[0].plot(h["epoch"], h["loss"], label=LABELS[kind])
+        ax[1].plot(h["epoch"], [100 * a for a in h["test_accuracy"]], label=LABELS[kind])
+    ax[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
+    ax[1].set(xlabel="epoch", ylabel="test accuracy (%)")
+    ax[1].axhline(94, color="grey", ls=":", lw=1, label="CNN, published")
+    ax[1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "learning_curves.png", dpi=120)
+    plt.close(fig)
+    files.append("learning_curves.png")
+    if model is not None:
+        files.append(plot_frequency_field(model, x1, out / "frequency_field.png",
+                                          title=f"MNIST-1D digit {int(y1[0])}").name)
+    return files
+
+
+def plot_frequency_field(model: FreqFormer, x1: torch.Tensor, path: Path, title: str = "") -> Path:
+    """Input, then each block's intensity |w| (channel x time) with its threshold events."""
+    import matplotlib.pyplot as plt
+
+    tr = model.eval().trace(x1)
+    fig, ax = plt.subplots(1 + len(tr), 1, figsize=(7, 2 + 2.2 * len(tr)), sharex=True)
+    ax[0].plot(x1[0, :, 0].numpy(), color="k")
+    ax[0].set(ylabel="input", title=title)
+    omega = [b.field.omega.detach() for b in model.blocks] if model.config.mixer == "resonator" \
+        else [None] * len(tr)
+    for i, rec in enumerate(tr):
+        a = rec["intensity"][0].T.numpy()  # (C, T)
+        order = np.argsort(omega[i].numpy()) if omega[i] is not None else np.arange(a.shape[0])
+        im = ax[i + 1].imshow(a[order], aspect="auto", origin="lower", cmap="magma",
+                              interpolation="nearest")
+        ev = rec["events"][0].T.numpy()[order] > 0
+        ax[i + 1].contour(ev, levels=[0.5], colors="cyan", linewidths=0.4)
+        ax[i + 1].set(ylabel=f"block {i}\nchannel (by ω)")
+        fig.colorbar(im, ax=ax[i + 1], pad=0.01, label="|w|")
+    ax[-1].set(xlabel="time step")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def main(argv=None) -> dict:
+    cfg = parse_config(SeqClsConfig, argv, description=__doc__.split("\n\n")[0],
+                       prog="python -m experiments.sequence_classification")
+    t = time.perf_counter()
+    res = run(cfg)
+    print(f"done in {time.perf_counter() - t:.0f} s; results in {cfg.out_dir}")
+    return res
+
+
+if __name__ == "__main__":
+    main()

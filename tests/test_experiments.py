@@ -1,0 +1,40 @@
+"""The experiments run end to end in their --quick form and write what they promise."""
+
+import json
+
+import pytest
+
+from experiments import sequence_classification as seqcls
+from freqformer_snn import load_model
+
+
+def test_sequence_classification_quick(tmp_path, capsys):
+    res = seqcls.main(["--quick", "--out", str(tmp_path)])
+    for name in ("results.json", "results.md", "learning_curves.png", "frequency_field.png",
+                 "freqformer.pt", "seed.pt", "transformer.pt"):
+        assert (tmp_path / name).is_file(), name
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert set(on_disk["models"]) == {"freqformer", "seed", "transformer"}
+    ff = on_disk["models"]["freqformer"]
+    for key in ("test_accuracy", "params", "flops", "train_seconds", "latency_ms_batch1",
+                "event_rate"):
+        assert key in ff
+    assert ff["flops"]["matmul"] == ff["flops"]["matmul_measured"]
+    assert 0.0 <= ff["event_rate"] <= 1.0
+    md = (tmp_path / "results.md").read_text()
+    assert "CNN | 94%" in md and "Published" in md
+    assert f"{100 * res['models']['seed']['test_accuracy']:.1f}%" in md  # table = computed value
+    model, extra = load_model(tmp_path / "freqformer.pt")
+    assert extra["test_accuracy"] == pytest.approx(ff["test_accuracy"])
+    assert "test accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["--models", "freqformer,gru"], "subset"),
+    (["--epochs", "many"], "invalid int"),
+    (["--no-such-flag"], "unrecognized"),
+])
+def test_sequence_classification_bad_flags(argv, msg, capsys):
+    with pytest.raises(SystemExit):
+        seqcls.main(argv)
+    assert msg in capsys.readouterr().err
