@@ -72,6 +72,7 @@ class SeqClsConfig:
     n_channels: int = field(64, "channels C = Transformer width")
     n_layers: int = field(2, "blocks = Transformer layers")
     coupling_band: int = field(4, "PhaseCoupling neighbours on each side")
+    gate_p: float = field(0.0, "IntensityGate probability (FreqFormer blocks) in training")
     n_heads: int = field(4, "Transformer heads")
     num_samples: int = field(5000, "MNIST-1D sequences (80% train / 20% test)")
     threads: int = field(2, "torch CPU threads")
@@ -118,7 +119,7 @@ def build(kind: str, cfg: SeqClsConfig, T: int):
             n_heads=cfg.n_heads, d_ff=4 * cfg.n_channels, max_len=T))
     return FreqFormer(FreqFormerConfig(
         n_inputs=1, n_classes=10, n_channels=cfg.n_channels, n_layers=cfg.n_layers,
-        coupling_band=cfg.coupling_band, mixer="resonator" if kind == "freqformer" else "seed"))
+        coupling_band=cfg.coupling_band, gate_p=cfg.gate_p, mixer="resonator" if kind == "freqformer" else "seed"))
 
 
 def flops(model, T: int) -> dict:
