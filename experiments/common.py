@@ -73,30 +73,63 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
             "event_rate": float(sum(rates) / len(rates))}
 
 
-def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
-                     y_test: torch.Tensor, epochs: int, batch_size: int, lr: float,
-                     weight_decay: float, seed: int, progress: Callable | None = None) -> dict:
-    """AdamW with a one-cycle schedule; returns the history (loss, train/test accuracy per epoch).
+def _rank_world() -> tuple[int, int]:
+    import torch.distributed as dist
 
-    Test accuracy is recorded every epoch for the learning curve; the reported figure is the
-    last epoch's (no model selection on the test set).
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_mon: torch.Tensor,
+                     y_mon: torch.Tensor, epochs: int, batch_size: int, lr: float,
+                     weight_decay: float, seed: int, progress: Callable | None = None,
+                     augment: Callable | None = None, state_path: Path | None = None,
+                     resume: bool = False) -> dict:
+    """AdamW with a one-cycle schedule; returns the history (loss, monitored accuracy per epoch).
+
+    ``(x_mon, y_mon)`` is evaluated after every epoch for the learning curve (the validation set
+    where there is one); no model selection is made on it: the model is the last epoch's.
+    ``augment(xb, generator)`` transforms each training batch. With ``state_path`` the full
+    training state (weights, optimizer, schedule, RNG, history) is written atomically after every
+    epoch, and ``resume=True`` continues from it. Under ``torchrun`` (torch.distributed
+    initialised) training is data-parallel: every rank draws the same permutation and takes its
+    own slice of each batch; DDP averages the gradients, so the replicas stay identical.
     """
+    from freqformer_snn.checkpoint import atomic_torch_save
+
+    rank, world = _rank_world()
     gen = seed_everything(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps_per_epoch = math.ceil(len(x) / batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * steps_per_epoch,
                                                 pct_start=0.1)
-    hist = {"epoch": [], "loss": [], "test_accuracy": [], "seconds": []}
-    t0 = time.perf_counter()
-    train_time = 0.0
-    for epoch in range(epochs):
-        model.train()
+    hist = {"epoch": [], "loss": [], "monitor_accuracy": [], "seconds": [], "train_seconds": 0.0}
+    start = 0
+    if resume and state_path is not None and Path(state_path).is_file():
+        st = torch.load(state_path, map_location="cpu", weights_only=True)
+        if st.get("epochs") != epochs or st.get("n_train") != len(x):
+            raise ValueError(f"{state_path} belongs to a run with {st.get('epochs')} epochs on "
+                             f"{st.get('n_train')} examples, not {epochs} on {len(x)}")
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        sched.load_state_dict(st["sched"])
+        gen.set_state(st["gen"])
+        torch.set_rng_state(st["torch_rng"])
+        hist, start = st["hist"], st["epoch"]
+    net = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(model)
+    t0 = time.perf_counter() - (hist["seconds"][-1] if hist["seconds"] else 0.0)
+    for epoch in range(start, epochs):
+        net.train()
         t_epoch = time.perf_counter()
         perm = torch.randperm(len(x), generator=gen)
         total, n = 0.0, 0
         for i in range(0, len(x), batch_size):
-            idx = perm[i:i + batch_size]
-            loss = F.cross_entropy(model(x[idx]), y[idx])
+            idx = perm[i:i + batch_size][rank::world]
+            xb = augment(x[idx], gen) if augment else x[idx]
+            loss = F.cross_entropy(net(xb), y[idx])
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch}")
             opt.zero_grad(set_to_none=True)
@@ -105,15 +138,19 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_test:
             sched.step()
             total += loss.item() * len(idx)
             n += len(idx)
-        train_time += time.perf_counter() - t_epoch
-        acc = evaluate(model, x_test, y_test)["accuracy"]
+        hist["train_seconds"] += time.perf_counter() - t_epoch
+        acc = evaluate(model, x_mon, y_mon)["accuracy"]
         hist["epoch"].append(epoch + 1)
-        hist["loss"].append(total / n)
-        hist["test_accuracy"].append(acc)
+        hist["loss"].append(total / max(n, 1))
+        hist["monitor_accuracy"].append(acc)
         hist["seconds"].append(time.perf_counter() - t0)
+        if state_path is not None and rank == 0:
+            atomic_torch_save({"model": model.state_dict(), "opt": opt.state_dict(),
+                               "sched": sched.state_dict(), "gen": gen.get_state(),
+                               "torch_rng": torch.get_rng_state(), "hist": hist,
+                               "epoch": epoch + 1, "epochs": epochs, "n_train": len(x)}, state_path)
         if progress:
-            progress(epoch, total / n, acc)
-    hist["train_seconds"] = train_time
+            progress(epoch, total / max(n, 1), acc)
     return hist
 
 

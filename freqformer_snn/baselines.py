@@ -7,14 +7,13 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn as nn
 
-from .model import check_input
+from .frontends import FrontEnd, FrontEndConfig
 
 
 @dataclass
-class TransformerConfig:
-    """A pre-norm Transformer encoder classifier (PyTorch's own layers)."""
+class TransformerConfig(FrontEndConfig):
+    """A pre-norm Transformer encoder classifier (PyTorch's own layers), same front ends."""
 
-    n_inputs: int = 1
     n_classes: int = 10
     d_model: int = 64
     n_layers: int = 2
@@ -28,13 +27,14 @@ class TransformerConfig:
 
 
 class TransformerClassifier(nn.Module):
-    """x (B, T, n_inputs) -> Linear + learned positions -> encoder -> mean over T -> (B, n_classes)."""
+    """x -> FrontEnd -> Linear + learned positions -> encoder -> mean over T -> (B, n_classes)."""
 
     def __init__(self, config: TransformerConfig):
         super().__init__()
         self.config = config
         d = config.d_model
-        self.embed = nn.Linear(config.n_inputs, d)
+        self.front = FrontEnd(config)
+        self.embed = nn.Linear(config.n_features, d)
         self.pos = nn.Parameter(0.02 * torch.randn(config.max_len, d))
         layer = nn.TransformerEncoderLayer(d, config.n_heads, config.d_ff, config.dropout,
                                            activation="gelu", batch_first=True, norm_first=True)
@@ -43,11 +43,11 @@ class TransformerClassifier(nn.Module):
         self.head = nn.Linear(d, config.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, self.config.n_inputs, "TransformerClassifier")
-        T = x.shape[1]
+        f = self.front(x)  # (B, T, F)
+        T = f.shape[1]
         if T > self.config.max_len:
             raise ValueError(f"TransformerClassifier: sequence of {T} steps exceeds max_len "
                              f"{self.config.max_len}")
-        h = self.embed(x) + self.pos[:T]  # (B, T, d)
+        h = self.embed(f) + self.pos[:T]  # (B, T, d)
         h = self.encoder(h)  # (B, T, d)
         return self.head(self.norm(h.mean(1)))  # (B, n_classes)

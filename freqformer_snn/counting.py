@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from .baselines import TransformerClassifier
 from .model import FreqFormer, FreqFormerBlock
 
 
@@ -47,18 +48,23 @@ def _fft(n: int) -> float:
     return 5.0 * n * math.log2(n)
 
 
-def freqformer_flops(model: FreqFormer, T: int, batch: int = 1) -> dict:
-    """Analytic FLOPs of one forward pass of ``model`` on (batch, T) input.
+def freqformer_flops(model: FreqFormer, n: int, batch: int = 1) -> dict:
+    """Analytic FLOPs of one forward pass of ``model`` on input of length n (time steps, or
+    audio samples with the filter-bank front end) and batch size ``batch``.
 
     Returns a dict with ``matmul``, ``fft``, ``elementwise``, ``total`` (parallel form, per
-    forward pass) and ``streaming_total`` (step form over the same T steps).
+    forward pass) and ``streaming_total`` (step form over the same steps).
     """
     cfg = model.config
     C, B = cfg.n_channels, batch
+    if cfg.task == "lm":  # embedding lookup: no FLOPs
+        T, mm, fft, ew = n, 0.0, 0.0, 0.0
+    else:
+        front = model.front.flops(n, B)
+        T = model.front.n_steps(n)
+        mm = front["matmul"] + 2.0 * B * T * cfg.n_features * C
+        fft, ew = float(front["fft"]), float(front["elementwise"])
     BT = B * T
-    mm = 0.0 if cfg.task == "lm" else 2.0 * BT * cfg.n_inputs * C  # embedding lookup: no FLOPs
-    fft = 0.0
-    ew = 0.0
     stream_extra = 0.0  # streaming resonator work that replaces the FFT
     for blk in model.blocks:
         ew += 4 * BT * C  # EnergyNorm: square, mean, rsqrt-scale, gain
@@ -90,13 +96,75 @@ def freqformer_flops(model: FreqFormer, T: int, batch: int = 1) -> dict:
             "streaming_total": int(total + stream_extra)}
 
 
-def transformer_flops(d_model: int, n_layers: int, d_ff: int, T: int, n_inputs: int,
-                      n_out: int, batch: int = 1) -> int:
-    """Matrix-product FLOPs of a Transformer encoder classifier (what flop_counter counts).
+def transformer_flops(model: TransformerClassifier, n: int, batch: int = 1) -> dict:
+    """Analytic FLOPs of a Transformer encoder classifier on input of length n.
 
-    Per layer: QKV projection 2*T*d*3d, scores 2*T*T*d, weighted sum 2*T*T*d, output projection
-    2*T*d*d, feed-forward 2*T*d*d_ff*2; plus input projection and head.
+    Matrix products per layer: QKV projection 2*T*d*3d, scores 2*T*T*d, weighted sum 2*T*T*d,
+    output projection 2*T*d*d, feed-forward 2*T*d*d_ff*2; plus front end, input projection and
+    head. ``attention`` (scores and weighted sum) is listed apart because flop_counter does not see
+    PyTorch's CPU attention kernel; softmax, norms and activations are not counted.
     """
-    per_layer = 2 * T * d_model * 3 * d_model + 4 * T * T * d_model + 2 * T * d_model * d_model \
-        + 4 * T * d_model * d_ff
-    return batch * (2 * T * n_inputs * d_model + n_layers * per_layer + 2 * d_model * n_out)
+    c = model.config
+    d, T = c.d_model, model.front.n_steps(n)
+    front = model.front.flops(n, batch)
+    attention = batch * c.n_layers * 4 * T * T * d
+    mm = front["matmul"] + batch * (2 * T * c.n_features * d + 2 * d * c.n_classes + c.n_layers * (
+        2 * T * d * 3 * d + 2 * T * d * d + 4 * T * d * c.d_ff))
+    return {"matmul": mm, "attention": attention, "fft": front["fft"],
+            "total": mm + attention + front["fft"] + front["elementwise"]}
+
+
+def _malloc_in_use():
+    """Bytes in use by glibc malloc (heap + mmap), or None where mallinfo2 is unavailable."""
+    import ctypes
+
+    class _MallInfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                                    "usmblks", "fsmblks", "uordblks", "fordblks",
+                                                    "keepcost")]
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+    except (OSError, AttributeError):
+        return None
+
+    def used() -> int:
+        m = libc.mallinfo2()
+        return m.uordblks + m.hblkhd
+
+    return used
+
+
+@torch.no_grad()
+def peak_memory_bytes(model: nn.Module, x: torch.Tensor) -> int | None:
+    """Peak memory one inference pass allocates beyond what was in use before it (activations and
+    workspace; parameters excluded), in bytes.
+
+    PyTorch's CPU allocator is glibc malloc: its bytes in use are sampled after every ATen
+    operation (a TorchDispatchMode) and the maximum above the starting level is reported. A
+    warm-up pass first keeps one-time allocations (thread pools, kernel caches) out. Returns None
+    where glibc's ``mallinfo2`` is unavailable.
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    used = _malloc_in_use()
+    if used is None:
+        return None
+
+    class _Peak(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.base = used()
+            self.peak = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            self.peak = max(self.peak, used() - self.base)
+            return out
+
+    model.eval()
+    model(x)  # warm-up
+    with _Peak() as p:
+        model(x)
+    return int(p.peak)

@@ -6,11 +6,14 @@
                 look back, so the front end can stream.
 
 Neither has trainable parameters: they are the fixed "frequency slicer" the model listens through.
+``FrontEnd`` picks one of them (or none) from a ``FrontEndConfig`` and normalises each feature
+with statistics measured on training data (``FrontEnd.fit``), stored with the model's weights.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -118,3 +121,105 @@ class FilterBank(nn.Module):
             frames = x.unfold(1, self.win, self.hop)
         spec = torch.fft.rfft(frames * self.window, n=self.n_fft).abs().pow(2)  # (B, T, F)
         return torch.log(spec @ self.fb + 1e-6)  # (B, T, n_bands)
+
+
+def check_input(x: torch.Tensor, n: int, where: str) -> None:
+    """Raise a clear error unless x is a finite float tensor of shape (B, T, n)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{where}: expected a torch.Tensor, got {type(x).__name__}")
+    if x.dim() != 3:
+        raise ValueError(f"{where}: expected shape (B, T, {n}), got {tuple(x.shape)} (rank {x.dim()})")
+    if x.shape[-1] != n:
+        raise ValueError(f"{where}: expected {n} channels in the last dim, got {x.shape[-1]} "
+                         f"(shape {tuple(x.shape)})")
+    if not x.is_floating_point():
+        raise TypeError(f"{where}: expected a float tensor, got {x.dtype}")
+    if not torch.isfinite(x).all():
+        bad = (~torch.isfinite(x)).sum().item()
+        raise ValueError(f"{where}: input contains {bad} NaN/Inf values")
+
+
+@dataclass
+class FrontEndConfig:
+    """How raw input becomes channel intensities; a base of every model config.
+
+    front_end "none":       input (B, T, n_inputs) features, used as they are
+              "filterbank": input (B, S) audio at sample_rate -> (B, T, n_bands) log-mel energies
+              "bits":       input (B, T) numbers -> (B, T, n_bits) bit channels
+    """
+
+    front_end: str = "none"
+    n_inputs: int = 1  # features per step for front_end="none"
+    sample_rate: int = 16000
+    n_bands: int = 40
+    win_ms: float = 30.0
+    hop_ms: float = 10.0
+    n_bits: int = 24
+    bits_lo: float = -4.0
+    bits_hi: float = 4.0
+
+    def __post_init__(self):
+        if self.front_end not in ("none", "filterbank", "bits"):
+            raise ValueError(f"front_end must be one of ('none', 'filterbank', 'bits'), "
+                             f"got {self.front_end!r}")
+        if self.n_inputs < 1:
+            raise ValueError(f"n_inputs must be >= 1, got {self.n_inputs}")
+
+    @property
+    def n_features(self) -> int:
+        return {"none": self.n_inputs, "filterbank": self.n_bands, "bits": self.n_bits}[self.front_end]
+
+
+class FrontEnd(nn.Module):
+    """Raw input -> (B, T, n_features), each feature standardised with stored statistics.
+
+    ``mean`` and ``std`` are buffers (saved in checkpoints, not trained): 0 and 1 until ``fit``
+    measures them on training data.
+    """
+
+    def __init__(self, config: FrontEndConfig):
+        super().__init__()
+        self.kind, n = config.front_end, config.n_features
+        if self.kind == "filterbank":
+            self.slicer = FilterBank(config.sample_rate, config.n_bands, config.win_ms,
+                                     config.hop_ms, causal=True)
+        elif self.kind == "bits":
+            self.slicer = BitSlicer(config.n_bits, config.bits_lo, config.bits_hi)
+        else:
+            self.slicer = None
+        self.n_features = n
+        self.register_buffer("mean", torch.zeros(n))
+        self.register_buffer("std", torch.ones(n))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Unnormalised features (B, T, n_features); validates the raw input."""
+        if self.slicer is None:
+            check_input(x, self.n_features, "FrontEnd")
+            return x
+        return self.slicer(x)
+
+    @torch.no_grad()
+    def fit(self, x: torch.Tensor) -> None:
+        """Set mean/std per feature from a batch of training input."""
+        f = self.features(x).reshape(-1, self.n_features)
+        self.mean.copy_(f.mean(0))
+        self.std.copy_(f.std(0).clamp_min(1e-3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.features(x) - self.mean) / self.std
+
+    def n_steps(self, n: int) -> int:
+        """Time steps produced from input of length n (samples for audio, steps otherwise)."""
+        return self.slicer.n_frames(n) if self.kind == "filterbank" else n
+
+    def flops(self, n: int, batch: int = 1) -> dict:
+        """FLOPs of the front end on (batch, n) input: matmul (mel projection), fft, elementwise."""
+        F_ = self.n_features
+        T = self.n_steps(n)
+        if self.kind == "filterbank":
+            fb = self.slicer
+            bins = fb.n_fft // 2 + 1
+            return {"matmul": 2 * batch * T * bins * F_,
+                    "fft": int(batch * T * 2.5 * fb.n_fft * math.log2(fb.n_fft)),  # real FFT
+                    "elementwise": batch * T * (fb.win + 3 * bins + 2 * F_ + 2 * F_)}
+        return {"matmul": 0, "fft": 0, "elementwise": 2 * batch * T * F_}

@@ -29,6 +29,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .frontends import FrontEnd, FrontEndConfig, check_input
+
 # ----------------------------------------------------------------------------------------------
 # pure dynamics
 
@@ -271,22 +273,6 @@ class ThresholdEvents(nn.Module):
 # blocks
 
 
-def check_input(x: torch.Tensor, C: int, where: str) -> None:
-    """Raise a clear ValueError unless x is a finite float tensor of shape (B, T, C)."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{where}: expected a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 3:
-        raise ValueError(f"{where}: expected shape (B, T, {C}), got {tuple(x.shape)} (rank {x.dim()})")
-    if x.shape[-1] != C:
-        raise ValueError(f"{where}: expected {C} channels in the last dim, got {x.shape[-1]} "
-                         f"(shape {tuple(x.shape)})")
-    if not x.is_floating_point():
-        raise TypeError(f"{where}: expected a float tensor, got {x.dtype}")
-    if not torch.isfinite(x).all():
-        bad = (~torch.isfinite(x)).sum().item()
-        raise ValueError(f"{where}: input contains {bad} NaN/Inf values")
-
-
 class FreqFormerBlock(nn.Module):
     """resonate -> couple -> threshold -> channel processing, with a residual connection.
 
@@ -409,15 +395,15 @@ class SeedFreqFormerBlock(nn.Module):
 
 
 @dataclass
-class FreqFormerConfig:
+class FreqFormerConfig(FrontEndConfig):
     """Everything needed to rebuild a FreqFormer; stored inside every checkpoint.
 
-    task "classify": input (B, T, n_inputs) float -> logits (B, n_classes), pooled over time.
+    task "classify": raw input (see FrontEndConfig: features (B, T, n_inputs), audio (B, S) or
+                     numbers (B, T)) -> logits (B, n_classes), pooled over time.
     task "lm":       input (B, T) token ids < vocab_size -> logits (B, T, vocab_size), causal.
     """
 
     task: str = "classify"  # "classify" | "lm"
-    n_inputs: int = 1  # features per time step (classify)
     n_classes: int = 10  # (classify)
     vocab_size: int = 0  # (lm)
     n_channels: int = 64  # C
@@ -433,13 +419,14 @@ class FreqFormerConfig:
     pool: str = "mean"  # "mean" | "last" (classify): how time is reduced before the head
 
     def __post_init__(self):
+        super().__post_init__()
         choices = {"task": ("classify", "lm"), "mixer": ("resonator", "seed"),
                    "channel_mix": ("dense", "diagonal"), "pool": ("mean", "last")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"FreqFormerConfig.{name} must be one of {allowed}, "
                                  f"got {getattr(self, name)!r}")
-        for name in ("n_channels", "n_layers", "n_inputs"):
+        for name in ("n_channels", "n_layers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"FreqFormerConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.task == "classify" and self.n_classes < 2:
@@ -456,8 +443,8 @@ class FreqFormerConfig:
 class FreqFormer(nn.Module):
     """Front end + n_layers blocks + head.
 
-    classify: x (B, T, n_inputs) -> Linear -> (B, T, C) -> blocks -> pool over T -> EnergyNorm
-              -> Linear -> (B, n_classes)
+    classify: x -> FrontEnd -> (B, T, F) -> Linear -> (B, T, C) -> blocks -> pool over T
+              -> EnergyNorm -> Linear -> (B, n_classes)
     lm:       x (B, T) ids -> Embedding -> (B, T, C) -> blocks -> EnergyNorm -> Linear -> (B, T, V)
 
     After every forward pass ``event_rates`` holds each block's fraction of channels above
@@ -472,7 +459,8 @@ class FreqFormer(nn.Module):
             self.embed = nn.Embedding(config.vocab_size, C)
             n_out = config.vocab_size
         else:
-            self.embed = nn.Linear(config.n_inputs, C)
+            self.front = FrontEnd(config)
+            self.embed = nn.Linear(config.n_features, C)
             n_out = config.n_classes
         block = FreqFormerBlock if config.mixer == "resonator" else SeedFreqFormerBlock
         self.blocks = nn.ModuleList(block(config) for _ in range(config.n_layers))
@@ -480,7 +468,8 @@ class FreqFormer(nn.Module):
         self.head = nn.Linear(C, n_out)
 
     # -- input checks ---------------------------------------------------------------------------
-    def _check(self, x: torch.Tensor) -> None:
+    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Raw input -> (B, T, C), with clear errors for bad input."""
         cfg = self.config
         if cfg.task == "lm":
             if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.dtype != torch.long:
@@ -489,14 +478,13 @@ class FreqFormer(nn.Module):
                                  f"long, got {got}")
             if x.numel() and (x.min() < 0 or x.max() >= cfg.vocab_size):
                 raise ValueError(f"FreqFormer(lm): token ids must lie in [0, {cfg.vocab_size})")
-        else:
-            check_input(x, cfg.n_inputs, "FreqFormer")
+            return self.embed(x)
+        return self.embed(self.front(x))
 
     # -- forward --------------------------------------------------------------------------------
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Per-step features before pooling and head: (B, T, C). Causal in time."""
-        self._check(x)
-        h = self.embed(x)  # (B, T, C)
+        h = self._embed(x)  # (B, T, C)
         for blk in self.blocks:
             h, _ = blk(h)
         return h
@@ -512,8 +500,7 @@ class FreqFormer(nn.Module):
     def trace(self, x: torch.Tensor) -> list[dict]:
         """Per block {"intensity", "events"} tensors (B, T, C) for one forward pass: the
         frequency field that figures, sonifications and spiking comparisons look at."""
-        self._check(x)
-        h, out = self.embed(x), []
+        h, out = self._embed(x), []
         for blk in self.blocks:
             h, rec, _ = blk.inspect(h)
             out.append(rec)
@@ -522,13 +509,13 @@ class FreqFormer(nn.Module):
     @torch.no_grad()
     def stream_features(self, x: torch.Tensor) -> torch.Tensor:
         """``features`` computed one time step at a time with carried state (streaming form)."""
-        self._check(x)
-        B, T = x.shape[:2]
+        e = self._embed(x)  # (B, T, C): the front end is causal, so it may run ahead
+        B, T = e.shape[:2]
         states = [torch.zeros(B, self.config.n_channels, dtype=torch.complex64, device=x.device)
                   for _ in self.blocks]
         out = []
         for t in range(T):
-            h = self.embed(x[:, t])  # (B, C)
+            h = e[:, t]  # (B, C)
             for i, blk in enumerate(self.blocks):
                 h, states[i] = blk.step(h, states[i])
             out.append(h)

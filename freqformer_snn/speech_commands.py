@@ -381,3 +381,91 @@ def build_synthetic(root: str | os.PathLike, cfg: SynthConfig = SynthConfig(),
         (root / SPLIT_FILES[name]).write_text("\n".join(sorted(entries)) + "\n")
     manifest_path.write_text(json.dumps(cfg.manifest(), indent=1))
     return root
+
+
+# ----------------------------------------------------------------------------------------------
+# in-memory splits for training and evaluation
+
+NOISE_PORTIONS = {"train": (0.0, 0.8), "validation": (0.8, 0.9), "testing": (0.9, 1.0),
+                  "all": (0.0, 1.0)}
+
+
+class NoiseBank:
+    """Background noise of one split: each noise file is cut in time (train 80%, validation 10%,
+    testing 10%), so test clips are mixed with noise never heard in training."""
+
+    def __init__(self, root: str | os.PathLike, files: list[str], split: str):
+        lo, hi = NOISE_PORTIONS[split]
+        self.tracks = []
+        for rel in files:
+            a = read_wav(Path(root) / rel)
+            seg = a[int(lo * len(a)): int(hi * len(a))]
+            if len(seg) >= CLIP:
+                self.tracks.append(seg)
+        self.split = split
+
+    def __bool__(self):
+        return bool(self.tracks)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n random 1-s segments, unit RMS, shape (n, CLIP)."""
+        if not self.tracks:
+            raise DatasetError(f"no background noise for the {self.split} split "
+                               f"(need {NOISE_DIR}/*.wav of at least 10 s)")
+        out = np.empty((n, CLIP), np.float32)
+        for i in range(n):
+            t = self.tracks[rng.integers(len(self.tracks))]
+            s = rng.integers(0, len(t) - CLIP + 1)
+            seg = t[s:s + CLIP]
+            out[i] = seg / (np.sqrt(np.mean(seg ** 2)) + 1e-8)
+        return out
+
+
+def mix_at_snr(clean: np.ndarray, noise: np.ndarray, snr_db) -> np.ndarray:
+    """clean + noise scaled so that 10 log10(P_clean / P_noise) = snr_db, per row; clipped to
+    [-1, 1] as a recording would be."""
+    p_clean = np.mean(clean ** 2, axis=-1, keepdims=True)
+    p_noise = np.mean(noise ** 2, axis=-1, keepdims=True) + 1e-12
+    snr = np.asarray(snr_db, dtype=np.float64).reshape(-1, 1) if np.ndim(snr_db) else snr_db
+    scale = np.sqrt(p_clean / (p_noise * 10 ** (np.asarray(snr) / 10)))
+    return np.clip(clean + scale * noise, -1.0, 1.0).astype(np.float32)
+
+
+@dataclass
+class AudioSet:
+    """One split in memory: audio (N, CLIP) float32, 12-class labels (N,), source of each clip."""
+
+    audio: np.ndarray
+    labels: np.ndarray
+    files: list[str]
+
+    def __len__(self):
+        return len(self.labels)
+
+
+def load_split(root: str | os.PathLike, report: ScanReport, split: str, seed: int = 0,
+               unknown_ratio: float = 1.0, silence_ratio: float = 1.0) -> AudioSet:
+    """The standard 12-class split: every keyword clip, ``unknown_ratio`` x (mean keyword count)
+    clips drawn from the 25 other words, and as many ``_silence_`` clips cut from this split's
+    portion of the background noise at a random volume. Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    items = report.splits[split].items
+    unk = LABELS.index(UNKNOWN)
+    known = [it for it in items if it[1] < len(KEYWORDS)]
+    unknown = [it for it in items if it[1] == unk]
+    per_class = len(known) / len(KEYWORDS) if known else len(unknown) / 25 * len(KEYWORDS)
+    n_unk = min(len(unknown), round(unknown_ratio * per_class))
+    chosen = known + [unknown[i] for i in sorted(rng.choice(len(unknown), n_unk, replace=False))]
+    audio = [fit_clip(read_wav(Path(root) / rel)) for rel, _ in chosen]
+    labels = [y for _, y in chosen]
+    files = [rel for rel, _ in chosen]
+    n_sil = round(silence_ratio * per_class)
+    noise = NoiseBank(root, report.noise_files, split)
+    if n_sil and noise:
+        sil = noise.sample(n_sil, rng) * rng.uniform(0.0, 0.3, (n_sil, 1)).astype(np.float32)
+        audio += list(np.clip(sil, -1, 1))
+        labels += [LABELS.index(SILENCE)] * n_sil
+        files += [f"{SILENCE}/{noise.split}_{i}" for i in range(n_sil)]
+    if not audio:
+        raise DatasetError(f"{root}: split {split!r} is empty")
+    return AudioSet(np.stack(audio).astype(np.float32), np.asarray(labels, np.int64), files)

@@ -68,3 +68,31 @@ def test_filter_bank_bad_input():
         fb(torch.randn(1, 10))
     with pytest.raises(ValueError, match="NaN"):
         fb(torch.full((1, 1000), float("nan")))
+
+
+@pytest.mark.parametrize("kind, x", [
+    ("none", torch.randn(4, 30, 3) * 5 + 2),
+    ("filterbank", torch.randn(4, 4000) * 0.1),
+    ("bits", torch.randn(4, 30)),
+])
+def test_front_end_fit_standardises(kind, x):
+    from freqformer_snn.frontends import FrontEnd, FrontEndConfig
+
+    fe = FrontEnd(FrontEndConfig(front_end=kind, n_inputs=3, n_bands=8, n_bits=6))
+    fe.fit(x)
+    f = fe(x).reshape(-1, fe.n_features)
+    assert f.shape[1] == fe.n_features
+    live = fe.std > 1e-3  # a constant feature (e.g. the top bit) keeps std clamped
+    assert torch.allclose(f.mean(0)[live], torch.zeros(int(live.sum())), atol=1e-4)
+    assert torch.allclose(f.std(0)[live], torch.ones(int(live.sum())), atol=1e-3)
+
+
+def test_audio_model_end_to_end():
+    from freqformer_snn import FreqFormer, FreqFormerConfig
+
+    m = FreqFormer(FreqFormerConfig(front_end="filterbank", n_bands=16, n_classes=12, n_channels=8))
+    audio = torch.randn(2, 16000) * 0.1
+    assert m(audio).shape == (2, 12)
+    assert m.features(audio).shape == (2, m.front.n_steps(16000), 8)
+    with pytest.raises(ValueError, match=r"\(B, S\)"):
+        m(torch.randn(2, 100, 1))

@@ -1,0 +1,96 @@
+"""Figures shared by the experiments (matplotlib, Agg backend, PNG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+
+def learning_curves(histories: dict, labels: dict, path: Path, monitor: str,
+                    reference: tuple[float, str] | None = None) -> Path:
+    """Training loss and monitored accuracy per epoch, one line per model."""
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.5))
+    for kind, h in histories.items():
+        ax[0].plot(h["epoch"], h["loss"], label=labels[kind])
+        ax[1].plot(h["epoch"], [100 * a for a in h["monitor_accuracy"]], label=labels[kind])
+    ax[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
+    ax[1].set(xlabel="epoch", ylabel=f"{monitor} accuracy (%)")
+    if reference:
+        ax[1].axhline(reference[0], color="grey", ls=":", lw=1, label=reference[1])
+    ax[1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def frequency_field(model, x1: torch.Tensor, path: Path, title: str = "",
+                    input_trace: np.ndarray | None = None, input_label: str = "input") -> Path:
+    """The input, then each block's intensity |w| (channel x time, channels sorted by frequency)
+    with the threshold events outlined."""
+    tr = model.eval().trace(x1)
+    fig, ax = plt.subplots(1 + len(tr), 1, figsize=(7, 2 + 2.2 * len(tr)), sharex=False)
+    if input_trace is None:
+        input_trace = x1[0, :, 0].numpy()
+    if input_trace.ndim == 1:
+        ax[0].plot(input_trace, color="k", lw=0.6)
+    else:  # (features, T) image, e.g. the filter bank
+        ax[0].imshow(input_trace, aspect="auto", origin="lower", cmap="viridis",
+                     interpolation="nearest")
+    ax[0].set(ylabel=input_label, title=title)
+    resonant = model.config.mixer == "resonator"
+    for i, rec in enumerate(tr):
+        a = rec["intensity"][0].T.numpy()  # (C, T)
+        order = np.argsort(model.blocks[i].field.omega.detach().numpy()) if resonant \
+            else np.arange(a.shape[0])
+        im = ax[i + 1].imshow(a[order], aspect="auto", origin="lower", cmap="magma",
+                              interpolation="nearest")
+        ev = rec["events"][0].T.numpy()[order] > 0
+        ax[i + 1].contour(ev, levels=[0.5], colors="cyan", linewidths=0.3)
+        ax[i + 1].set(ylabel=f"block {i}\nchannel (by ω)")
+        fig.colorbar(im, ax=ax[i + 1], pad=0.01, label="|w|")
+    ax[-1].set(xlabel="time step")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def confusion(cm: np.ndarray, labels: list[str], path: Path, title: str = "") -> Path:
+    """Row-normalised confusion matrix with counts."""
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if cm[i, j]:
+                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(labels)), labels, rotation=60, fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def accuracy_vs_snr(curves: dict, labels: dict, path: Path) -> Path:
+    """curves: kind -> {snr (str or float, 'clean' allowed): accuracy}."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for kind, c in curves.items():
+        snrs = [k for k in c if k != "clean"]
+        ax.plot([float(s) for s in snrs], [100 * c[s] for s in snrs], "o-", label=labels[kind])
+    ax.set(xlabel="SNR (dB), held-out background noise", ylabel="test accuracy (%)")
+    ax.invert_xaxis()
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
