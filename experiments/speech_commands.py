@@ -381,7 +381,7 @@ def markdown(res: dict, cfg: KWSConfig) -> str:
         "## Measured here", "",
         md_table(["model", "test acc.", "val. acc.", "params", "FLOPs / clip", "latency (B=1)",
                   "peak memory (B=1)", "training", "event rate"], rows), "",
-        "All models: causal log-mel filter bank (40 bands, 30 ms / 10 ms) on 1 s of 16 kHz audio; "
+        f"All models: causal log-mel filter bank ({cfg.n_bands} bands, 30 ms / 10 ms) on 1 s of 16 kHz audio; "
         "accuracy of the last epoch (no selection on test). FLOPs: multiply-add = 2, matrix "
         "products measured with `torch.utils.flop_counter`, FFTs/elementwise work and the "
         "Transformer's attention products counted analytically. Latency: median of batch-1 "
