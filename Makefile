@@ -30,7 +30,7 @@ $(STAMP): requirements.txt setup.cfg
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: $(STAMP)
-	$(PY) -m experiments.sequence_classification
+	$(PY) -m experiments.speech_commands
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -431,7 +431,7 @@ def evaluate_folder(cfg: EvalConfig) -> dict:
     split = cfg.split if report.has_split_lists else "all"
     if split not in report.splits:
         raise sc.DatasetError(f"no split {split!r} in {cfg.data_dir} (have {list(report.splits)})")
-    data = sc.load_split(cfg.data_dir, report, split, unknown_ratio=float("inf"),
+    data = sc.load_split(cfg.data_dir, report, split, unknown_ratio=None,
                          silence_ratio=0.0 if not report.noise_files else 1.0)
     n = len(data) if cfg.limit <= 0 else min(cfg.limit, len(data))
     x, y = torch.from_numpy(data.audio[:n]), data.labels[:n]

@@ -444,17 +444,18 @@ class AudioSet:
 
 
 def load_split(root: str | os.PathLike, report: ScanReport, split: str, seed: int = 0,
-               unknown_ratio: float = 1.0, silence_ratio: float = 1.0) -> AudioSet:
+               unknown_ratio: float | None = 1.0, silence_ratio: float = 1.0) -> AudioSet:
     """The standard 12-class split: every keyword clip, ``unknown_ratio`` x (mean keyword count)
-    clips drawn from the 25 other words, and as many ``_silence_`` clips cut from this split's
-    portion of the background noise at a random volume. Deterministic for a seed."""
+    clips drawn from the 25 other words (None: all of them), and ``silence_ratio`` x (mean
+    keyword count) ``_silence_`` clips cut from this split's portion of the background noise at
+    a random volume. Deterministic for a seed."""
     rng = np.random.default_rng(seed)
     items = report.splits[split].items
     unk = LABELS.index(UNKNOWN)
     known = [it for it in items if it[1] < len(KEYWORDS)]
     unknown = [it for it in items if it[1] == unk]
     per_class = len(known) / len(KEYWORDS) if known else len(unknown) / 25 * len(KEYWORDS)
-    n_unk = min(len(unknown), round(unknown_ratio * per_class))
+    n_unk = len(unknown) if unknown_ratio is None else min(len(unknown), round(unknown_ratio * per_class))
     chosen = known + [unknown[i] for i in sorted(rng.choice(len(unknown), n_unk, replace=False))]
     audio = [fit_clip(read_wav(Path(root) / rel)) for rel, _ in chosen]
     labels = [y for _, y in chosen]
