@@ -325,20 +325,32 @@ def build_synthetic(root: str | os.PathLike, cfg: SynthConfig = SynthConfig(),
                     progress=None) -> Path:
     """Build a synthetic Speech Commands v2 folder at ``root`` (offline); returns root.
 
-    Reuses a complete earlier build with the same settings (``synth_manifest.json`` is written
-    last, so a killed build is detected and redone).
+    A complete earlier build with the same settings is reused. The build goes into
+    ``<root>.partial`` and is renamed to ``root`` only when complete (``synth_manifest.json``
+    written last), so a killed build never looks complete; an earlier build with other settings
+    is replaced. A folder at ``root`` that this builder did not make is never overwritten.
     """
+    import shutil
+
     from scipy.signal import resample_poly
 
     root = Path(root)
     manifest_path = root / "synth_manifest.json"
-    if manifest_path.is_file() and json.loads(manifest_path.read_text()) == cfg.manifest():
-        try:
-            scan(root, check_audio=False)
-            return root
-        except DatasetError as e:
-            log.warning("rebuilding incomplete synthetic dataset at %s: %s", root, e)
-    manifest_path.unlink(missing_ok=True)
+    if manifest_path.is_file():
+        if json.loads(manifest_path.read_text()) == cfg.manifest():
+            try:
+                report = scan(root, check_audio=False)
+                n = sum(len(sp.items) for sp in report.splits.values())
+                if n != len(WORDS) * cfg.n_speakers * cfg.repeats or len(report.noise_files) != 4:
+                    raise DatasetError(f"{n} clips and {len(report.noise_files)} noise files")
+                return root
+            except DatasetError as e:
+                log.warning("rebuilding incomplete synthetic dataset at %s: %s", root, e)
+    elif root.exists() and any(root.iterdir()):
+        raise DatasetError(f"{root} exists and was not made by this builder; refusing to overwrite "
+                           f"it (choose another folder for the synthetic dataset)")
+    final, root = root, root.with_name(root.name + ".partial")
+    shutil.rmtree(root, ignore_errors=True)
     rng = np.random.default_rng(cfg.seed)
     speakers = make_speakers(cfg.n_speakers, cfg.seed)
     n_val = max(1, round(cfg.val_fraction * len(speakers)))
@@ -379,8 +391,10 @@ def build_synthetic(root: str | os.PathLike, cfg: SynthConfig = SynthConfig(),
     write_wav(root / NOISE_DIR / "mixed_noise.wav", 0.3 * (mix / np.abs(mix).max()))
     for name, entries in lists.items():
         (root / SPLIT_FILES[name]).write_text("\n".join(sorted(entries)) + "\n")
-    manifest_path.write_text(json.dumps(cfg.manifest(), indent=1))
-    return root
+    (root / "synth_manifest.json").write_text(json.dumps(cfg.manifest(), indent=1))
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(root, final)
+    return final
 
 
 # ----------------------------------------------------------------------------------------------

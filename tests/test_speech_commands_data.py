@@ -78,9 +78,19 @@ def test_synthetic_build_is_reused_and_incomplete_build_redone(synth):
     cfg = SynthConfig(n_speakers=6, repeats=1, noise_seconds=1, val_fraction=0.2, test_fraction=0.2)
     build_synthetic(synth, cfg)
     assert (synth / "yes").stat().st_mtime_ns == stamp  # nothing rewritten
-    (synth / "synth_manifest.json").unlink()  # as if the build had been killed
+    (synth / "yes" / sorted((synth / "yes").iterdir())[0].name).unlink()  # damaged since
     build_synthetic(synth, cfg)
     assert (synth / "synth_manifest.json").is_file()
+    assert len(list((synth / "yes").iterdir())) == 6
+    assert not synth.with_name(synth.name + ".partial").exists()
+
+
+def test_synthetic_builder_never_overwrites_a_foreign_folder(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("precious")
+    with pytest.raises(DatasetError, match="refusing to overwrite"):
+        build_synthetic(tmp_path / "mine", SynthConfig(n_speakers=2, repeats=1, noise_seconds=1))
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "precious"
 
 
 def _copy_small(src, dst, words=("yes", "no", "cat")):
