@@ -158,6 +158,65 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_mon: 
 # measurement
 
 
+def progress_bar(kind: str, epochs: int, monitor: str):
+    """A tqdm bar over epochs (shown on terminals) and the callback that advances it."""
+    import sys
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=epochs, desc=f"{kind:>11}", unit="ep", file=sys.stdout, disable=None)
+
+    def progress(epoch, loss, acc):
+        bar.set_postfix({"loss": f"{loss:.3f}", monitor: f"{acc:.3f}"})
+        bar.update()
+
+    return bar, progress
+
+
+def model_flops(model: nn.Module, x1: torch.Tensor) -> dict:
+    """Analytic FLOPs of one forward pass on x1 (batch 1), with the matrix-product part also
+    measured by torch.utils.flop_counter (``matmul_measured``; it must equal ``matmul``)."""
+    from freqformer_snn import FreqFormer, freqformer_flops, measure_matmul_flops
+    from freqformer_snn.counting import transformer_flops
+
+    n = x1.shape[1]
+    f = freqformer_flops(model, n) if isinstance(model, FreqFormer) else transformer_flops(model, n)
+    f["matmul_measured"] = measure_matmul_flops(model, x1)
+    f.setdefault("streaming_total", f["total"])  # a Transformer has no cheaper streaming form
+    return f
+
+
+def add_ratios(models: dict, base: str = "transformer") -> None:
+    """Params, FLOPs and latency of every model as ratios to ``base``, measured in the same run."""
+    if base not in models:
+        return
+    b = models[base]
+    for r in models.values():
+        r["params_vs_" + base] = r["params"] / b["params"]
+        r["flops_vs_" + base] = r["flops"]["total"] / b["flops"]["total"]
+        r["streaming_flops_vs_" + base] = r["flops"]["streaming_total"] / b["flops"]["streaming_total"]
+        r["latency_vs_" + base] = r["latency_ms_batch1"] / b["latency_ms_batch1"]
+
+
+def ratio_lines(models: dict, base: str = "transformer") -> list[str]:
+    if base not in models:
+        return []
+    return ["Ratios to the Transformer (same run): " + "; ".join(
+        f"{r['label']}: params ×{r['params_vs_' + base]:.2f}, FLOPs ×{r['flops_vs_' + base]:.2f} "
+        f"(streaming ×{r['streaming_flops_vs_' + base]:.2f}), latency ×{r['latency_vs_' + base]:.2f}"
+        for k, r in models.items() if k != base), ""]
+
+
+FLOPS_NOTE = (
+    "FLOPs: one multiply-add = 2. Matrix products are measured with `torch.utils.flop_counter`; "
+    "FFTs, elementwise work and the Transformer's attention products (which flop_counter does not "
+    "see in PyTorch's CPU attention kernel) are counted analytically "
+    "(`freqformer_snn/counting.py`; softmax, norms and activations of the Transformer are not "
+    "counted). \"parallel\" is the FFT form used for training and timed here; \"streaming\" is "
+    "the same network run one step at a time (one complex multiply-add per resonator per step), "
+    "as a streaming or spiking deployment runs it.")
+
+
 @torch.no_grad()
 def latency_ms(model: nn.Module, x: torch.Tensor, repeats: int = 50, warmup: int = 5) -> float:
     """Median wall time of one forward pass on x, in milliseconds."""

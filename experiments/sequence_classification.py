@@ -17,35 +17,34 @@ checkpoint per model into ``runs/sequence_classification/<name>/`` (``--out`` ov
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
-
 from freqformer_snn import (
     FreqFormer,
     FreqFormerConfig,
     TransformerClassifier,
     TransformerConfig,
     count_params,
-    freqformer_flops,
-    measure_matmul_flops,
     save_checkpoint,
 )
-from freqformer_snn.counting import transformer_flops
 
 from .common import (
+    FLOPS_NOTE,
+    add_ratios,
     evaluate,
     field,
     fmt_int,
     latency_ms,
     machine,
     md_table,
+    model_flops,
     parse_config,
+    progress_bar,
+    ratio_lines,
     seed_everything,
     train_classifier,
     write_results,
@@ -123,16 +122,6 @@ def build(kind: str, cfg: SeqClsConfig, T: int):
         coupling_band=cfg.coupling_band, gate_p=cfg.gate_p, mixer="resonator" if kind == "freqformer" else "seed"))
 
 
-def flops(model, T: int) -> dict:
-    """Per-sequence FLOPs: analytic, with the matrix-product part measured by flop_counter."""
-    measured = measure_matmul_flops(model, torch.zeros(1, T, 1))
-    if isinstance(model, FreqFormer):
-        f = freqformer_flops(model, T)
-        return {"total": f["total"], "matmul_measured": measured, **f}
-    # flop_counter does not count PyTorch's CPU attention kernel; the analytic total adds it
-    return {"matmul_measured": measured, **transformer_flops(model, T)}
-
-
 def run(cfg: SeqClsConfig) -> dict:
     torch.set_num_threads(cfg.threads)
     out = cfg.out_dir
@@ -148,19 +137,13 @@ def run(cfg: SeqClsConfig) -> dict:
     for kind in cfg.model_list:
         seed_everything(cfg.seed)
         model = build(kind, cfg, T)
-        bar = tqdm(total=cfg.epochs, desc=f"{kind:>11}", unit="ep", file=sys.stdout,
-                   disable=None)
-
-        def progress(epoch, loss, acc):
-            bar.set_postfix(loss=f"{loss:.3f}", test=f"{acc:.3f}")
-            bar.update()
-
+        bar, progress = progress_bar(kind, cfg.epochs, "test")
         hist = train_classifier(model, x, y, xt, yt, cfg.epochs, cfg.batch_size, cfg.lr,
                                 cfg.weight_decay, cfg.seed, progress)
         bar.close()
         ev = evaluate(model, xt, yt)
         r = {"label": LABELS[kind], "test_accuracy": ev["accuracy"],
-             "params": count_params(model), "flops": flops(model, T),
+             "params": count_params(model), "flops": model_flops(model, xt[:1]),
              "train_seconds": hist["train_seconds"],
              "latency_ms_batch1": latency_ms(model, xt[:1], cfg.latency_repeats),
              "event_rate": ev["event_rate"] if kind != "transformer" else None,
@@ -172,12 +155,7 @@ def run(cfg: SeqClsConfig) -> dict:
                                                           "experiment": "sequence_classification"})
         print(f"{kind:>11}: test accuracy {ev['accuracy']:.4f}, {r['params']:,} params, "
               f"{hist['train_seconds']:.0f} s training")
-    if "transformer" in trained:  # ratios measured in the same run
-        base = results["models"]["transformer"]
-        for r in results["models"].values():
-            r["latency_vs_transformer"] = r["latency_ms_batch1"] / base["latency_ms_batch1"]
-            r["flops_vs_transformer"] = r["flops"]["total"] / base["flops"]["total"]
-            r["params_vs_transformer"] = r["params"] / base["params"]
+    add_ratios(results["models"])
     fig_files = figures(out, histories, trained.get("freqformer"), xt[:1], yt[:1])
     results["figures"] = fig_files
     md = markdown(results, cfg)
@@ -191,7 +169,8 @@ def markdown(res: dict, cfg: SeqClsConfig) -> str:
     for kind, r in res["models"].items():
         ev = "—" if r["event_rate"] is None else f"{r['event_rate']:.3f}"
         rows.append([r["label"], f"{100 * r['test_accuracy']:.1f}%", fmt_int(r["params"]),
-                     fmt_int(r["flops"]["total"]), f"{r['train_seconds']:.0f} s",
+                     fmt_int(r["flops"]["total"]), fmt_int(r["flops"]["streaming_total"]),
+                     f"{r['train_seconds']:.0f} s",
                      f"{r['latency_ms_batch1']:.2f} ms", ev])
     d, m = res["dataset"], res["machine"]
     cmd = "python -m experiments.sequence_classification" + (" --quick" if cfg.quick else "")
@@ -203,20 +182,12 @@ def markdown(res: dict, cfg: SeqClsConfig) -> str:
         f"Machine: {m['processor']}, {m['cpus']} CPUs, {m['torch_threads']} torch threads, "
         f"torch {m['torch']}.", "",
         "## Measured here", "",
-        md_table(["model", "test acc.", "params", "FLOPs / sequence", "training", "latency (B=1)",
-                  "event rate"], rows), "",
-        "FLOPs: one multiply-add = 2. Matrix products measured with `torch.utils.flop_counter`; "
-        "FreqFormer's FFT and elementwise work and the Transformer's attention products "
-        "(which flop_counter does not see in PyTorch's CPU attention kernel) are counted "
-        "analytically (`freqformer_snn/counting.py`). Latency: median of "
-        f"{cfg.latency_repeats} batch-1 forward passes, same process. Event rate: fraction of "
-        "(step, channel) intensities above threshold on the test set, mean over blocks.", "",
-    ]
-    if "transformer" in res["models"]:
-        lines += ["Ratios to the Transformer (same run): " + "; ".join(
-            f"{r['label']}: params ×{r['params_vs_transformer']:.2f}, FLOPs ×"
-            f"{r['flops_vs_transformer']:.2f}, latency ×{r['latency_vs_transformer']:.2f}"
-            for k, r in res["models"].items() if k != "transformer"), ""]
+        md_table(["model", "test acc.", "params", "FLOPs / sequence (parallel)",
+                  "FLOPs (streaming)", "training", "latency (B=1)", "event rate"], rows), "",
+        FLOPS_NOTE + f" Latency: median of {cfg.latency_repeats} batch-1 forward passes (parallel "
+        "form), same process. Event rate: fraction of (step, channel) intensities above "
+        "threshold on the test set, mean over blocks.", "",
+    ] + ratio_lines(res["models"])
     if "freqformer" in res["models"]:
         f = res["models"]["freqformer"]["flops"]
         lines += [f"FreqFormer FLOPs breakdown: matmul {fmt_int(f['matmul'])} (flop_counter: "

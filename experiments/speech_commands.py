@@ -40,22 +40,25 @@ from freqformer_snn import (
     TransformerClassifier,
     TransformerConfig,
     count_params,
-    freqformer_flops,
     load_model,
-    measure_matmul_flops,
     save_checkpoint,
 )
 from freqformer_snn import speech_commands as sc
-from freqformer_snn.counting import peak_memory_bytes, transformer_flops
+from freqformer_snn.counting import peak_memory_bytes
 
 from .common import (
+    FLOPS_NOTE,
+    add_ratios,
     evaluate,
     field,
     fmt_int,
     latency_ms,
     machine,
     md_table,
+    model_flops,
     parse_config,
+    progress_bar,
+    ratio_lines,
     seed_everything,
     train_classifier,
     write_results,
@@ -206,10 +209,7 @@ def build(kind: str, cfg: KWSConfig) -> torch.nn.Module:
 
 
 def measure(model, x1: torch.Tensor, repeats: int) -> dict:
-    n = x1.shape[1]
-    f = freqformer_flops(model, n) if isinstance(model, FreqFormer) else transformer_flops(model, n)
-    f["matmul_measured"] = measure_matmul_flops(model, x1)
-    return {"params": count_params(model), "flops": f,
+    return {"params": count_params(model), "flops": model_flops(model, x1),
             "latency_ms_batch1": latency_ms(model, x1, repeats),
             "peak_memory_bytes_batch1": peak_memory_bytes(model, x1)}
 
@@ -259,12 +259,7 @@ def run(cfg: KWSConfig) -> dict | None:
         seed_everything(cfg.seed)
         model = build(kind, cfg)
         model.front.fit(x[torch.randperm(len(x))[:512]])  # feature statistics of training audio
-        bar = tqdm(total=cfg.epochs, desc=f"{kind:>11}", unit="ep", file=sys.stdout, disable=None)
-
-        def progress(epoch, loss, acc):
-            bar.set_postfix(loss=f"{loss:.3f}", val=f"{acc:.3f}")
-            bar.update()
-
+        bar, progress = progress_bar(kind, cfg.epochs, "val")
         hist = train_classifier(model, x, y, xv, yv, cfg.epochs, cfg.batch_size, cfg.lr,
                                 cfg.weight_decay, cfg.seed, progress, augment=augment,
                                 state_path=out / f"{kind}.state.pt", resume=cfg.resume)
@@ -293,12 +288,7 @@ def run(cfg: KWSConfig) -> dict | None:
               f"{hist['train_seconds']:.0f} s training")
     if rank != 0:
         return None
-    if "transformer" in results["models"]:
-        base = results["models"]["transformer"]
-        for r in results["models"].values():
-            r["params_vs_transformer"] = r["params"] / base["params"]
-            r["flops_vs_transformer"] = r["flops"]["total"] / base["flops"]["total"]
-            r["latency_vs_transformer"] = r["latency_ms_batch1"] / base["latency_ms_batch1"]
+    add_ratios(results["models"])
     results["figures"] = figures(out, results, histories, trained, splits["testing"])
     if cfg.listen and "freqformer" in trained:
         results["listen"] = listen(out / "listen", trained["freqformer"], splits["testing"])
@@ -360,7 +350,8 @@ def markdown(res: dict, cfg: KWSConfig) -> str:
         mem = r["peak_memory_bytes_batch1"]
         rows.append([r["label"], f"{100 * r['test_accuracy']:.1f}%",
                      f"{100 * r['validation_accuracy']:.1f}%", fmt_int(r["params"]),
-                     fmt_int(r["flops"]["total"]), f"{r['latency_ms_batch1']:.2f} ms",
+                     fmt_int(r["flops"]["total"]), fmt_int(r["flops"]["streaming_total"]),
+                     f"{r['latency_ms_batch1']:.2f} ms",
                      "n/a" if mem is None else f"{mem / 2**20:.1f} MiB",
                      f"{r['train_seconds']:.0f} s", ev])
         noise_rows.append([r["label"]] + [f"{100 * r['noise'][k]:.1f}%" for k in
@@ -379,22 +370,19 @@ def markdown(res: dict, cfg: KWSConfig) -> str:
         f"Machine: {m['processor']}, {m['cpus']} CPUs, {m['torch_threads']} torch threads, "
         f"torch {m['torch']}.", "",
         "## Measured here", "",
-        md_table(["model", "test acc.", "val. acc.", "params", "FLOPs / clip", "latency (B=1)",
-                  "peak memory (B=1)", "training", "event rate"], rows), "",
-        f"All models: causal log-mel filter bank ({cfg.n_bands} bands, 30 ms / 10 ms) on 1 s of 16 kHz audio; "
-        "accuracy of the last epoch (no selection on test). FLOPs: multiply-add = 2, matrix "
-        "products measured with `torch.utils.flop_counter`, FFTs/elementwise work and the "
-        "Transformer's attention products counted analytically. Latency: median of batch-1 "
-        "passes in the same process. Peak memory: bytes allocated during one batch-1 pass beyond "
-        "what was in use before it (parameters excluded).", "",
+        md_table(["model", "test acc.", "val. acc.", "params", "FLOPs / clip (parallel)",
+                  "FLOPs (streaming)", "latency (B=1)", "peak memory (B=1)", "training",
+                  "event rate"], rows), "",
+        f"All models: causal log-mel filter bank ({cfg.n_bands} bands, 30 ms / 10 ms) on 1 s of "
+        "16 kHz audio; accuracy of the last epoch (no selection on test). " + FLOPS_NOTE +
+        f" Latency: median of {cfg.latency_repeats} batch-1 passes (parallel form) in the same "
+        "process. Peak memory: bytes allocated during one batch-1 pass beyond what was in use "
+        "before it (parameters excluded). Event rate: fraction of (frame, channel) intensities "
+        "above threshold on the test set, mean over blocks.", "",
         "## Noise robustness (test clips + held-out background noise)", "",
         md_table(["model", "clean"] + [f"{s} dB" for s in SNRS], noise_rows), "",
     ]
-    if "transformer" in res["models"]:
-        lines += ["Ratios to the Transformer (same run): " + "; ".join(
-            f"{r['label']}: params ×{r['params_vs_transformer']:.2f}, FLOPs ×"
-            f"{r['flops_vs_transformer']:.2f}, latency ×{r['latency_vs_transformer']:.2f}"
-            for k, r in res["models"].items() if k != "transformer"), ""]
+    lines += ratio_lines(res["models"])
     for kind, r in res["models"].items():
         lines.append(f"Per-class test accuracy, {r['label']}: " + ", ".join(
             f"{k} {100 * v:.0f}%" for k, v in r["per_class_accuracy"].items() if v is not None))

@@ -21,3 +21,9 @@ from .model import (
 )
 
 __version__ = "0.1.0"
+__all__ = ["BitSlicer", "CheckpointError", "EnergyNorm", "FilterBank", "FreqFormer",
+           "FreqFormerBlock", "FreqFormerConfig", "IntensityGate", "PhaseCoupling",
+           "ResonatorField", "SeedFreqFormerBlock", "ThresholdEvents", "TransformerClassifier",
+           "TransformerConfig", "count_params", "freqformer_flops", "load_model",
+           "measure_matmul_flops", "resonator_scan", "resonator_step", "save_checkpoint",
+           "threshold_events"]
