@@ -15,7 +15,7 @@ Commands::
     python -m experiments.speech_commands --listen             # also write sonifications
     python -m experiments.speech_commands evaluate --checkpoint runs/speech_commands/default/freqformer.pt \\
         --data-dir DIR [--json]                                # any folder in the layout
-    torchrun --nproc_per_node 2 -m experiments.speech_commands # data-parallel (gloo, CPU)
+    torchrun --nproc_per_node 2 -m experiments.speech_commands --threads 1   # data-parallel (gloo)
 
 Writes ``results.json``, ``results.md``, figures and one checkpoint per model into
 ``runs/speech_commands/<name>/`` (``--out`` overrides).
