@@ -252,3 +252,20 @@ def rate_forward(spec: NetworkSpec, features: np.ndarray, record: bool = False):
     pooled = x.mean(1) if spec.pool == "mean" else x[:, -1]
     logits = energy_norm(pooled, spec.head_norm_gain) @ spec.head_w.T + spec.head_b
     return (logits, trace) if record else logits
+
+
+def continuous_resonator(r, omega, step_seconds: float):
+    """The resonator ``z_t = r e^{i omega} z_{t-1} + sqrt(1-r^2) u_t`` in continuous time.
+
+    ``dz/dt = (alpha + i beta) z + g u(t)`` with alpha = ln(r) / dt (decay, 1/s),
+    beta = omega / dt (angular frequency, rad/s), and the complex input gain g chosen so that
+    integrating over one step with u held constant reproduces the discrete update exactly:
+    ``g = sqrt(1 - r^2) (alpha + i beta) / (lambda - 1)``. This is what a spiking backend
+    implements (an NEF oscillator in Nengo, a resonate-and-fire population in Brian2).
+    Returns (alpha, beta, g) as arrays.
+    """
+    r, omega = np.asarray(r, np.float64), np.asarray(omega, np.float64)
+    alpha, beta = np.log(r) / step_seconds, omega / step_seconds
+    lam = r * np.exp(1j * omega)
+    g = np.sqrt(1 - r ** 2) * (alpha + 1j * beta) / (lam - 1)
+    return alpha, beta, g

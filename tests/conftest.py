@@ -8,3 +8,10 @@ for var, sub in (("MPLCONFIGDIR", "matplotlib"), ("IPYTHONDIR", "ipython"),
                  ("JUPYTER_CONFIG_DIR", "jupyter"), ("JUPYTER_DATA_DIR", "jupyter-data"),
                  ("XDG_CACHE_HOME", ""), ("TORCHINDUCTOR_CACHE_DIR", "torchinductor")):
     os.environ.setdefault(var, str(CACHE / sub))
+
+try:  # nengo ignores XDG_CACHE_HOME; point its decoder cache into the project explicitly
+    import nengo
+
+    nengo.rc["decoder_cache"]["path"] = str(CACHE / "nengo" / "decoders")
+except ImportError:
+    pass
