@@ -47,12 +47,12 @@ def ideal_response(alpha, beta, g, u, dt):
     return np.array(out)
 
 
-def run_resonator(backend, drive_w, amp=0.2, T=2.0, seed=0):
+def run_resonator(backend, drive_w, amp=0.2, T=2.0, seed=0, target="numpy"):
     """Steady-state RMS amplitude of |z|: (spiking backend, analytic reference); and the spike
     count of the channel's event neurons (brian2) or None."""
     alpha, beta, g = continuous_resonator(R, OMEGA, DT_STEP)
     if backend == "brian2":
-        use_target("numpy")
+        use_target(target)
         dt = 0.2e-3
         t = np.arange(int(T / dt)) * dt
         drive = b2.TimedArray(amp * np.sin(drive_w * t), dt=dt * b2.second, name="drive")
@@ -143,3 +143,15 @@ def test_bad_thresholds():
         ThresholdPopulation(1.5, radius=1.0)
     with pytest.raises(ValueError, match="positive"):
         threshold_population(0.0, b2.TimedArray([0.0], dt=b2.ms, name="x"))
+
+
+@pytest.mark.slow
+def test_brian2_cython_target_matches_numpy():
+    """The cython target (compiled once into .cache/brian2, ~45 s the first time on 2 cores)."""
+    beta = OMEGA / DT_STEP
+    try:
+        cy = run_resonator("brian2", beta, target="cython")
+    finally:
+        use_target("numpy")
+    py = run_resonator("brian2", beta, target="numpy")
+    assert cy[0] == pytest.approx(py[0], rel=1e-6) and cy[2] == py[2]
