@@ -231,7 +231,8 @@ def rate_forward(spec: NetworkSpec, features: np.ndarray, record: bool = False):
     """Run the described rate network one step at a time on normalised front-end features.
 
     features: (B, T, F), i.e. ``(FrontEnd.features(x) - mean) / std``. Returns logits (B, n_out),
-    and with ``record=True`` also per layer {"intensity", "events"} arrays (B, T, C).
+    and with ``record=True`` also per layer {"state": |z|, "intensity": |w|, "events"} arrays
+    (B, T, C).
     """
     x = features @ spec.embed_w.T + spec.embed_b  # (B, T, C)
     B, T, C = x.shape
@@ -248,7 +249,7 @@ def rate_forward(spec: NetworkSpec, features: np.ndarray, record: bool = False):
         a = np.abs(couple(zs, L.offsets, L.coupling))
         e = np.maximum(a - L.theta, 0.0)
         x = x + e @ L.out_w.T + L.out_b
-        trace.append({"intensity": a, "events": e})
+        trace.append({"state": np.abs(zs), "intensity": a, "events": e})
     pooled = x.mean(1) if spec.pool == "mean" else x[:, -1]
     logits = energy_norm(pooled, spec.head_norm_gain) @ spec.head_w.T + spec.head_b
     return (logits, trace) if record else logits
