@@ -32,32 +32,42 @@ def learning_curves(histories: dict, labels: dict, path: Path, monitor: str,
 
 def frequency_field(model, x1: torch.Tensor, path: Path, title: str = "",
                     input_trace: np.ndarray | None = None, input_label: str = "input") -> Path:
-    """The input, then each block's intensity |w| (channel x time, channels sorted by frequency)
-    with the threshold events outlined."""
+    """The input on top; then per block the intensity |w| (left) and the threshold events
+    max(|w| - theta, 0) (right), channel x time, channels sorted by resonator frequency."""
     tr = model.eval().trace(x1)
-    fig, ax = plt.subplots(1 + len(tr), 1, figsize=(7, 2 + 2.2 * len(tr)), sharex=False)
+    n = len(tr)
+    fig = plt.figure(figsize=(10, 2 + 2.0 * n))
+    grid = fig.add_gridspec(1 + n, 2)
+    ax_in = fig.add_subplot(grid[0, :])
     if input_trace is None:
         input_trace = x1[0, :, 0].numpy()
     if input_trace.ndim == 1:
-        ax[0].plot(input_trace, color="k", lw=0.6)
+        ax_in.plot(input_trace, color="k", lw=0.8)
+        ax_in.set_xlim(0, len(input_trace) - 1)
     else:  # (features, T) image, e.g. the filter bank
-        ax[0].imshow(input_trace, aspect="auto", origin="lower", cmap="viridis",
+        ax_in.imshow(input_trace, aspect="auto", origin="lower", cmap="viridis",
                      interpolation="nearest")
-    ax[0].set(ylabel=input_label, title=title)
+    ax_in.set(ylabel=input_label, title=title)
     resonant = model.config.mixer == "resonator"
     for i, rec in enumerate(tr):
         a = rec["intensity"][0].T.numpy()  # (C, T)
+        e = rec["events"][0].T.numpy()
         order = np.argsort(model.blocks[i].field.omega.detach().numpy()) if resonant \
             else np.arange(a.shape[0])
-        im = ax[i + 1].imshow(a[order], aspect="auto", origin="lower", cmap="magma",
-                              interpolation="nearest")
-        ev = rec["events"][0].T.numpy()[order] > 0
-        ax[i + 1].contour(ev, levels=[0.5], colors="cyan", linewidths=0.3)
-        ax[i + 1].set(ylabel=f"block {i}\nchannel (by ω)")
-        fig.colorbar(im, ax=ax[i + 1], pad=0.01, label="|w|")
-    ax[-1].set(xlabel="time step")
+        for j, (img, name, cmap) in enumerate([(a, "intensity |w|", "magma"),
+                                               (e, "events", "inferno")]):
+            ax = fig.add_subplot(grid[1 + i, j])
+            im = ax.imshow(img[order], aspect="auto", origin="lower", cmap=cmap,
+                           interpolation="nearest")
+            fig.colorbar(im, ax=ax, pad=0.01)
+            rate = f", {100 * (e > 0).mean():.0f}% active" if j else ""
+            ax.set_title(f"block {i}: {name}{rate}", fontsize=9)
+            if j == 0:
+                ax.set_ylabel("channel (by ω)")
+            if i == n - 1:
+                ax.set_xlabel("time step")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
 
