@@ -46,6 +46,14 @@ def parse_config(cls, argv=None, description: str | None = None, prog: str | Non
         parser.error(str(e))
 
 
+def parse_models(models: str, allowed: tuple[str, ...]) -> list[str]:
+    """``"a,b"`` -> ["a", "b"]; a ValueError unless a non-empty subset of ``allowed``."""
+    chosen = [m.strip() for m in models.split(",") if m.strip()]
+    if not chosen or set(chosen) - set(allowed):
+        raise ValueError(f"--models must be a comma-separated subset of {allowed}, got {models!r}")
+    return chosen
+
+
 def field(default, help: str):
     """A dataclass field with a help text for its command-line flag."""
     return dataclasses.field(default=default, metadata={"help": help})

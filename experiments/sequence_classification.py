@@ -43,6 +43,7 @@ from .common import (
     md_table,
     model_flops,
     parse_config,
+    parse_models,
     progress_bar,
     ratio_lines,
     seed_everything,
@@ -79,9 +80,7 @@ class SeqClsConfig:
     latency_repeats: int = field(50, "repeats for the batch-1 latency median")
 
     def __post_init__(self):
-        bad = set(self.model_list) - set(MODELS)
-        if bad or not self.model_list:
-            raise ValueError(f"--models must be a comma-separated subset of {MODELS}, got {self.models!r}")
+        parse_models(self.models, MODELS)
         if self.quick:  # small enough for the test suite, same code path
             self.epochs, self.num_samples, self.n_channels = 2, 600, 16
             self.latency_repeats = 5
@@ -90,7 +89,7 @@ class SeqClsConfig:
 
     @property
     def model_list(self) -> list[str]:
-        return [m.strip() for m in self.models.split(",") if m.strip()]
+        return parse_models(self.models, MODELS)
 
     @property
     def out_dir(self) -> Path:

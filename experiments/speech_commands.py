@@ -57,6 +57,7 @@ from .common import (
     md_table,
     model_flops,
     parse_config,
+    parse_models,
     progress_bar,
     ratio_lines,
     seed_everything,
@@ -111,9 +112,7 @@ class KWSConfig:
     listen: bool = field(False, "write WAV sonifications of one clip's frequency field")
 
     def __post_init__(self):
-        bad = set(self.model_list) - set(MODELS)
-        if bad or not self.model_list:
-            raise ValueError(f"--models must be a comma-separated subset of {MODELS}, got {self.models!r}")
+        parse_models(self.models, MODELS)
         if self.quick:
             self.n_speakers, self.repeats, self.epochs = 8, 1, 2
             self.n_channels, self.n_layers, self.n_bands, self.tf_width = 16, 1, 16, 16
@@ -125,7 +124,7 @@ class KWSConfig:
 
     @property
     def model_list(self) -> list[str]:
-        return [m.strip() for m in self.models.split(",") if m.strip()]
+        return parse_models(self.models, MODELS)
 
     @property
     def out_dir(self) -> Path:

@@ -71,9 +71,11 @@ def freqformer_flops(model: FreqFormer, n: int, batch: int = 1) -> dict:
         if isinstance(blk, FreqFormerBlock):
             K = blk.coupling.n_neighbours
             n = 2 * T
-            fft += B * C * 2 * _fft(n) + C * _fft(n)  # fft(u), ifft(U*K) per sample; fft(kernel) once
-            ew += B * n * C * 6 + T * C * 8 + 2 * BT * C  # spectrum product; kernel exp; input scale
-            stream_extra += 8 * BT * C - (B * C * 2 * _fft(n) + C * _fft(n)) - (B * n * C * 6 + T * C * 8)
+            conv_fft = B * C * 2 * _fft(n) + C * _fft(n)  # fft(u), ifft(U*K) per sample; fft(kernel)
+            conv_ew = B * n * C * 6 + T * C * 8  # spectrum product; kernel exp
+            fft += conv_fft
+            ew += conv_ew + 2 * BT * C  # + input scale
+            stream_extra += 8 * BT * C - conv_fft - conv_ew  # one complex multiply-add per step instead
             ew += BT * C * K * 8  # coupling: complex multiply-add per neighbour
             ew += 4 * BT * C  # |w|
         else:  # seed block: sigmoid(Linear) and masked coupling matmul

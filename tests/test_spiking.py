@@ -19,14 +19,19 @@ BACKENDS = ["nengo", "brian2"]
 DT_STEP, R, OMEGA = 0.01, 0.97, 0.2  # one rate-model step = 10 ms; omega = 0.2 rad/step = 20 rad/s
 
 
+def held_input_step(alpha, beta, g, dt):
+    """Exact propagator over dt of the augmented system [Re z, Im z, u] with u held."""
+    M = np.zeros((3, 3))
+    M[:2, :2] = [[alpha, -beta], [beta, alpha]]
+    M[:2, 2] = [g.real, g.imag]
+    return expm(M * dt)
+
+
 def test_continuous_resonator_reproduces_the_discrete_step():
     """Integrating dz/dt = (alpha + i beta) z + g u exactly over one step with u held equals
     z' = r e^{i omega} z + sqrt(1 - r^2) u."""
     alpha, beta, g = continuous_resonator(R, OMEGA, DT_STEP)
-    M = np.zeros((3, 3))  # augmented system [Re z, Im z, u]
-    M[:2, :2] = [[alpha, -beta], [beta, alpha]]
-    M[:2, 2] = [g.real, g.imag]
-    step = expm(M * DT_STEP)
+    step = held_input_step(alpha, beta, g, DT_STEP)
     z0, u = np.array([0.3, -0.2]), 0.7
     z1 = step @ np.array([*z0, u])
     lam = R * np.exp(1j * OMEGA)
@@ -36,10 +41,7 @@ def test_continuous_resonator_reproduces_the_discrete_step():
 
 def ideal_response(alpha, beta, g, u, dt):
     """Exact zero-order-hold simulation of the linear resonator (the analytic reference)."""
-    M = np.zeros((3, 3))
-    M[:2, :2] = [[alpha, -beta], [beta, alpha]]
-    M[:2, 2] = [g.real, g.imag]
-    step = expm(M * dt)
+    step = held_input_step(alpha, beta, g, dt)
     z, out = np.zeros(2), []
     for ut in u:
         z = (step @ np.array([*z, ut]))[:2]
