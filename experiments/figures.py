@@ -104,3 +104,41 @@ def accuracy_vs_snr(curves: dict, labels: dict, path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def spike_raster(run: dict, path: Path, title: str = "") -> Path:
+    """One panel per layer: every event neuron's spikes over time (neurons grouped by channel)."""
+    trains = run["trains"]
+    fig, axes = plt.subplots(len(trains), 1, figsize=(10, 1.2 + 1.6 * len(trains)), sharex=True,
+                             squeeze=False)
+    for li, (ax, (idx, t)) in enumerate(zip(axes[:, 0], trains)):
+        ax.plot(t, idx, "|", ms=2, color="k", alpha=0.6)
+        ax.set(ylabel=f"layer {li}\nneuron")
+    axes[-1, 0].set(xlabel="simulated time (s)")
+    axes[0, 0].set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def decoded_intensity(run: dict, trace: list, step_seconds: float, path: Path, title: str = "",
+                      n_channels: int = 4) -> Path:
+    """Decoded intensity |w| of a few active channels per layer (solid) over the rate model's
+    (dashed), clip 0 of ``trace``."""
+    n_layers = len(run["intensity"])
+    fig, axes = plt.subplots(n_layers, 1, figsize=(10, 1.2 + 1.8 * n_layers), sharex=True,
+                             squeeze=False)
+    for li, ax in enumerate(axes[:, 0]):
+        dec, act = run["intensity"][li], run["active"][li]
+        t = np.arange(1, len(dec) + 1) * step_seconds
+        for j in np.linspace(0, len(act) - 1, min(n_channels, len(act))).astype(int):
+            line, = ax.plot(t, dec[:, j], lw=1)
+            ax.plot(t, trace[li]["intensity"][0][:, act[j]], "--", lw=1, color=line.get_color())
+        ax.set(ylabel=f"layer {li}\n|w|")
+    axes[-1, 0].set(xlabel="input time (s)")
+    axes[0, 0].set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -13,6 +13,10 @@ Commands::
     python -m experiments.speech_commands --data-dir PATH      # the real dataset
     python -m experiments.speech_commands --resume             # continue a killed run
     python -m experiments.speech_commands --listen             # also write sonifications
+    python -m experiments.speech_commands --backend nengo,brian2 \
+        --checkpoint runs/speech_commands/default/freqformer.pt --limit 100
+                                                               # the trained FreqFormer as spiking
+                                                               # networks (results in <run>/spiking)
     python -m experiments.speech_commands evaluate --checkpoint runs/speech_commands/default/freqformer.pt \\
         --data-dir DIR [--json]                                # any folder in the layout
     torchrun --nproc_per_node 2 -m experiments.speech_commands --threads 1   # data-parallel (gloo)
@@ -44,7 +48,9 @@ from freqformer_snn import (
     save_checkpoint,
 )
 from freqformer_snn import speech_commands as sc
+from freqformer_snn.checkpoint import CheckpointError
 from freqformer_snn.counting import peak_memory_bytes
+from freqformer_snn.export import SpecError
 
 from .common import (
     FLOPS_NOTE,
@@ -64,6 +70,7 @@ from .common import (
     train_classifier,
     write_results,
 )
+from .spiking import SpikingOptions
 
 MODELS = ("freqformer", "transformer", "seed")
 LABELS = {"freqformer": "FreqFormer (resonator)", "transformer": "Transformer KWS",
@@ -80,7 +87,7 @@ PUBLISHED = [  # ../shared/ANCHORS.md: published, not measured here
 
 
 @dataclass
-class KWSConfig:
+class KWSConfig(SpikingOptions):
     name: str = field("default", "run name: results go to runs/speech_commands/<name>")
     out: str = field("", "results folder (overrides --name)")
     quick: bool = field(False, "tiny run (< 1 min) for tests")
@@ -113,6 +120,7 @@ class KWSConfig:
 
     def __post_init__(self):
         parse_models(self.models, MODELS)
+        self.spiking_backends()
         if self.quick:
             self.n_speakers, self.repeats, self.epochs = 8, 1, 2
             self.n_channels, self.n_layers, self.n_bands, self.tf_width = 16, 1, 16, 16
@@ -297,6 +305,26 @@ def run(cfg: KWSConfig) -> dict | None:
     return results
 
 
+def run_spiking(cfg: KWSConfig) -> dict:
+    """The trained FreqFormer of ``--checkpoint`` as spiking networks on the test clips."""
+    from . import spiking
+
+    model, extra = load_model(cfg.checkpoint)
+    if not isinstance(model, FreqFormer):
+        raise ValueError(f"{cfg.checkpoint} holds a {type(model).__name__}; the spiking backends "
+                         "run FreqFormer checkpoints")
+    if extra.get("labels") and list(extra["labels"]) != list(sc.LABELS):
+        raise sc.DatasetError(f"{cfg.checkpoint} was trained on labels {extra['labels']}")
+    root, data_info = dataset_root(cfg)
+    report = sc.scan(root)
+    test = sc.load_split(root, report, "testing", seed=cfg.seed)
+    val = sc.load_split(root, report, "validation", seed=cfg.seed)
+    order = np.random.default_rng(cfg.seed).permutation(len(test))  # a class-mixed subset
+    return spiking.run(model, list(sc.LABELS), torch.from_numpy(test.audio[order]),
+                       test.labels[order], torch.from_numpy(val.audio), cfg,
+                       cfg.out_dir / "spiking", data_info["name"], "Keyword spotting")
+
+
 def figures(out: Path, results: dict, histories: dict, trained: dict, test: sc.AudioSet) -> list[str]:
     from . import figures as fig
 
@@ -458,14 +486,15 @@ def main(argv=None):
         dist.init_process_group("gloo")
     t = time.perf_counter()
     try:
-        res = run(cfg)
-    except sc.DatasetError as e:
+        res = run_spiking(cfg) if cfg.spiking_backends() else run(cfg)
+    except (sc.DatasetError, CheckpointError, SpecError, ValueError) as e:
         sys.exit(f"error: {e}")
     finally:
         if distributed:
             dist.destroy_process_group()
     if res is not None:
-        print(f"done in {time.perf_counter() - t:.0f} s; results in {cfg.out_dir}")
+        where = cfg.out_dir / "spiking" if cfg.spiking_backends() else cfg.out_dir
+        print(f"done in {time.perf_counter() - t:.0f} s; results in {where}")
     return res
 
 

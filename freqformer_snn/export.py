@@ -255,6 +255,18 @@ def rate_forward(spec: NetworkSpec, features: np.ndarray, record: bool = False):
     return (logits, trace) if record else logits
 
 
+def calibrate(spec: NetworkSpec, features: np.ndarray, margin: float = 1.2) -> dict:
+    """What a spiking backend needs to know of the signal ranges, from the rate network on
+    calibration ``features`` (B, T, F): per layer and channel the largest |z| ("state") and |w|
+    ("intensity") reached, times ``margin`` (the radii of the populations), and "active" (whether
+    the channel ever crosses its threshold; channels that never do need no event neurons)."""
+    _, trace = rate_forward(spec, features, record=True)
+    radii = {k: [np.maximum(margin * rec[k].max(axis=(0, 1)), 1e-3) for rec in trace]
+             for k in ("state", "intensity")}
+    radii["active"] = [rec["events"].max(axis=(0, 1)) > 0 for rec in trace]
+    return radii
+
+
 def continuous_resonator(r, omega, step_seconds: float):
     """The resonator ``z_t = r e^{i omega} z_{t-1} + sqrt(1-r^2) u_t`` in continuous time.
 

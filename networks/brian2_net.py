@@ -1,22 +1,30 @@
-"""Brian2 building blocks of the spiking FreqFormer.
+"""Brian2 builder of the spiking FreqFormer: LIF-style event neurons driven by resonators.
 
-A channel is a population of neurons driven by a resonator (Izhikevich's resonate-and-fire idea,
-in the "LIF driven by the resonator" form): every neuron carries the channel's resonator state
-(x, y) = (Re z, Im z) in its equations, and an event membrane v charged by the intensity above
-threshold::
+Every channel c of a layer is a resonator compartment (Izhikevich's resonate-and-fire idea in
+its "driven" form: a damped oscillator ``dz/dt = (alpha + i beta) z + g h`` as two state
+variables) feeding a population of spiking **event neurons**. The coupling synapses sum the
+neighbours' states rotated by the learned phase offset (``w_c = z_c + sum_k q_ck z_{c+d_k}``
+with q = |q| e^{-i psi}: a rotation by psi, the same as a delay of psi / beta_j at the source
+channel's frequency). The event neurons integrate the intensity above threshold::
 
-    dx/dt = alpha x - beta y + g_re drive(t)
-    dy/dt = beta x + alpha y + g_im drive(t)
-    a     = sqrt(x^2 + y^2)                              intensity |z|
-    dv/dt = (gain (a - theta) - v) / tau_m               fires at v > 0, reset to -1
+    a     = sqrt(Re w^2 + Im w^2)                       intensity |w_c|
+    dv/dt = k * clip(a - theta, 0, inf)                 fires at v > 1, v -= 1
 
-so the population is silent while a < theta (v settles below 0) and fires faster the further a
-rises above it. Every Brian2 object is named explicitly (automatic names defeat the compile cache)
-and the cython cache lives in the project's ``.cache/brian2``.
+so they are silent while a <= theta and fire at k (a - theta) spikes/s above it: each population
+is a sigma-delta code of the event value e = max(a - theta, 0). Their spikes are the only signal
+that leaves a layer: synapses to the next layer's residual stream carry the channel-mix weights
+(``out_w[i, c] / (k n)``, into an exponential trace of time constant tau_s), so the stream
+receives ``out_w @ e`` smoothed by tau_s. The EnergyNorm is a summed variable over channels
+(a one-unit "energy" group) linked back to every channel. Only the embedding of the input
+features (a linear map of the filter-bank frame, set once per step) runs in Python.
+
+Every Brian2 object is named explicitly (automatic names defeat the compile cache) and the cython
+cache lives in the project's ``.cache/brian2``.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +37,10 @@ except ImportError as e:  # pragma: no cover - brian2 is pinned in requirements.
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "brian2"
 
 EVENTS = """
-dv/dt = (gain*(a - theta) - v)/tau_m : 1
-gain : 1 (constant)
+dv/dt = k*clip(a - theta, 0, inf) : 1
+k : hertz (constant)
+theta : 1 (constant)
 """
-RESONATOR = """
-dx/dt = alpha*x - beta*y + g_re*drive(t) : 1
-dy/dt = beta*x + alpha*y + g_im*drive(t) : 1
-a = sqrt(x**2 + y**2) : 1
-""" + EVENTS
 
 
 def use_target(target: str = "numpy") -> None:
@@ -48,35 +52,203 @@ def use_target(target: str = "numpy") -> None:
     b2.prefs.codegen.runtime.cython.cache_dir = str(CACHE)
 
 
-def resonator_channel(alpha: float, beta: float, g: complex, theta: float,
-                      drive: "b2.TimedArray", n: int = 20, tau_m: float = 0.01,
-                      gain_range=(20.0, 60.0), dt: float = 1e-4, name: str = "channel0",
-                      seed: int = 0):
-    """A NeuronGroup of n resonate-and-fire neurons for one channel (see module docstring).
+def resonator_equations(layer: int | str = "") -> str:
+    """State equations of the resonators of one layer (per-channel constants ``alpha{l}``,
+    ``beta{l}``, ``gre{l}``, ``gim{l}``; the drive is ``h{l}``)."""
+    l = layer
+    return f"""
+dzr{l}/dt = alpha{l}*zr{l} - beta{l}*zi{l} + gre{l}*h{l} : 1
+dzi{l}/dt = beta{l}*zr{l} + alpha{l}*zi{l} + gim{l}*h{l} : 1
+alpha{l} : hertz (constant)
+beta{l} : hertz (constant)
+gre{l} : hertz (constant)
+gim{l} : hertz (constant)
+"""
 
-    alpha (1/s), beta (rad/s) and the complex gain g come from
-    ``freqformer_snn.export.continuous_resonator``; ``drive`` is a dimensionless TimedArray;
-    ``dt`` (s) is the group's own integration step (Euler).
+
+def event_neurons(theta, a_max, channel, n: int, eqs_a: str, dt: float, name: str, seed: int = 0,
+                  max_rates=(100.0, 200.0)):
+    """A NeuronGroup of n event neurons per entry of ``theta`` (see module docstring).
+
+    ``a_max`` (per channel) is the largest intensity expected; each neuron's slope k is drawn so
+    it fires at ``max_rates`` there. ``eqs_a`` defines the intensity ``a`` (e.g. from linked
+    variables). ``channel`` maps the populations to channel indices (stored as ``channel``).
     """
-    ns = {"alpha": alpha / b2.second, "beta": beta / b2.second, "g_re": g.real / b2.second,
-          "g_im": g.imag / b2.second, "drive": drive}
-    return _event_group(RESONATOR, ns, theta, n, tau_m, gain_range, dt, name, seed)
+    theta, a_max = np.atleast_1d(theta).astype(float), np.atleast_1d(a_max).astype(float)
+    if not (theta > 0).all():
+        raise ValueError(f"theta must be positive, got {theta}")
+    rng = np.random.default_rng(seed)
+    group = b2.NeuronGroup(len(theta) * n, EVENTS + eqs_a + "channel : integer (constant)",
+                           threshold="v > 1", reset="v -= 1", method="euler",
+                           dt=dt * b2.second, name=name)
+    group.theta = np.repeat(theta, n)
+    span = np.maximum(np.repeat(a_max - theta, n), 1e-6)
+    group.k = rng.uniform(*max_rates, len(theta) * n) / span * b2.Hz
+    group.v = rng.uniform(0, 1, len(theta) * n)  # dither: the populations' neurons out of step
+    group.channel = np.repeat(np.atleast_1d(channel), n)
+    return group
 
 
 def threshold_population(theta: float, intensity: "b2.TimedArray", n: int = 20,
-                         tau_m: float = 0.01, gain_range=(20.0, 60.0), dt: float = 1e-4,
-                         name: str = "threshold0", seed: int = 0):
-    """Event neurons alone, driven by a given intensity a(t): silent below theta."""
-    return _event_group("a = intensity(t) : 1\n" + EVENTS, {"intensity": intensity}, theta, n,
-                        tau_m, gain_range, dt, name, seed)
-
-
-def _event_group(eqs, ns, theta, n, tau_m, gain_range, dt, name, seed):
-    if not theta > 0:
-        raise ValueError(f"theta must be positive, got {theta}")
-    ns = {**ns, "theta": theta, "tau_m": tau_m * b2.second}
-    group = b2.NeuronGroup(n, eqs, threshold="v > 0", reset="v = -1", method="euler",
-                           namespace=ns, dt=dt * b2.second, name=name)
-    group.gain = np.random.default_rng(seed).uniform(*gain_range, n)
-    group.v = -1
+                         dt: float = 1e-4, name: str = "threshold0", seed: int = 0,
+                         a_max: float = 1.0):
+    """Event neurons alone, driven by a given intensity a(t) (a TimedArray): silent below
+    theta. The caller runs it with ``namespace={"intensity": intensity}``."""
+    group = event_neurons(theta, a_max, 0, n, "a = intensity(t) : 1\n", dt, name, seed)
+    group.namespace["intensity"] = intensity
     return group
+
+
+def resonator_channel(alpha: float, beta: float, g: complex, theta: float,
+                      drive: "b2.TimedArray", n: int = 20, dt: float = 1e-4,
+                      name: str = "channel0", seed: int = 0, a_max: float = 1.0):
+    """One channel driven by ``drive`` (a dimensionless TimedArray): the resonator compartment
+    (a one-unit group with ``zr``, ``zi``) and its n event neurons (``a = |z|``).
+    Returns (resonator group, event group)."""
+    res = b2.NeuronGroup(1, resonator_equations() + "h = drive(t) : 1\n", method="rk2",
+                         dt=dt * b2.second, name=name, namespace={"drive": drive})
+    res.alpha, res.beta = alpha * b2.Hz, beta * b2.Hz
+    res.gre, res.gim = g.real * b2.Hz, g.imag * b2.Hz
+    ev = event_neurons(theta, a_max, 0, n, "a = sqrt(wr**2 + wi**2) : 1\nwr : 1 (linked)\n"
+                       "wi : 1 (linked)\n", dt, f"{name}_events", seed)
+    ev.wr = b2.linked_var(res, "zr", index=np.zeros(n, int))
+    ev.wi = b2.linked_var(res, "zi", index=np.zeros(n, int))
+    return res, ev
+
+
+class FreqFormerNetwork:
+    """A whole FreqFormer classifier from a ``NetworkSpec`` as a ``brian2.Network``.
+
+    ``radii`` (from ``freqformer_snn.export.calibrate``) give each event population its range
+    and say which channels ever cross threshold (only those get event neurons). One rate-model
+    step lasts ``step_seconds`` of simulated time (the spec's, i.e. real time, by default); the
+    integration step is ``dt``. ``run(features)`` simulates one clip and returns its logits and
+    recordings; the network is built once and restored to its initial state before every clip.
+    """
+
+    def __init__(self, spec, radii: dict, n_event_neurons: int = 10, tau_s: float = 0.005,
+                 dt: float = 1e-4, step_seconds: float | None = None, record_spikes: bool = False,
+                 seed: int = 0, name: str = "freqformer"):
+        from freqformer_snn.export import continuous_resonator
+
+        self.spec, self.dt, self.n, self.tau_s = spec, dt, n_event_neurons, tau_s
+        self.step_seconds = spec.step_seconds if step_seconds is None else step_seconds
+        C, nl = spec.n_channels, len(spec.layers)
+        self._feats = np.zeros((1, spec.n_features))
+        # channels: the residual stream u_l, the event traces s_l, the resonators z_l, coupling w_l
+        eqs = ["x0 : 1", *(f"ds{l}/dt = -s{l}/tau_s : 1" for l in range(nl))]
+        for l, L in enumerate(spec.layers):
+            stream = "x0" + "".join(f" + s{m} + b{m}" for m in range(l))
+            eqs += [f"u{l} = {stream} : 1", f"b{l} : 1 (constant)", f"ms{l} : 1 (linked)",
+                    f"ng{l} : 1 (constant)", f"h{l} = ng{l} * u{l} / sqrt(ms{l} + 1e-6) : 1",
+                    resonator_equations(l), f"wr{l} : 1", f"wi{l} : 1",
+                    f"A{l} = sqrt(wr{l}**2 + wi{l}**2) : 1", f"Z{l} = sqrt(zr{l}**2 + zi{l}**2) : 1"]
+        out = "x0" + "".join(f" + s{m} + b{m}" for m in range(nl))
+        eqs.append(f"u_out = {out} : 1")
+        ns = {"tau_s": tau_s * b2.second}
+        ch = b2.NeuronGroup(C, "\n".join(eqs), method="rk2", dt=dt * b2.second,
+                            name=f"{name}_channels", namespace=ns)
+        energy = b2.NeuronGroup(1, "\n".join(f"ms{l} : 1" for l in range(nl)), dt=dt * b2.second,
+                                name=f"{name}_energy")
+        objects = [ch, energy]
+        self.events, self.active, self.spike_monitors, self.mixers = [], [], [], []
+        for l, L in enumerate(spec.layers):
+            alpha, beta, g = continuous_resonator(L.r, L.omega, self.step_seconds)
+            setattr(ch, f"alpha{l}", alpha * b2.Hz)
+            setattr(ch, f"beta{l}", beta * b2.Hz)
+            setattr(ch, f"gre{l}", g.real * b2.Hz)
+            setattr(ch, f"gim{l}", g.imag * b2.Hz)
+            setattr(ch, f"b{l}", L.out_b)
+            setattr(ch, f"ng{l}", L.norm_gain)
+            setattr(ch, f"ms{l}", b2.linked_var(energy, f"ms{l}", index=np.zeros(C, int)))
+            norm = b2.Synapses(ch, energy, f"ms{l}_post = u{l}_pre**2 / {C} : 1 (summed)",
+                               dt=dt * b2.second, name=f"{name}_energy{l}")
+            norm.connect()
+            # phase-locked coupling synapses: w_i = z_i + sum_k q_ik z_{i+d_k} (self: q = 1)
+            pre, post, q = list(range(C)), list(range(C)), [1.0 + 0j] * C
+            for i in range(C):
+                for k, d in enumerate(L.offsets):
+                    if 0 <= i + d < C and L.coupling[i, k] != 0:
+                        pre.append(i + d), post.append(i), q.append(L.coupling[i, k])
+            coup = b2.Synapses(ch, ch, f"""qr : 1 (constant)
+qi : 1 (constant)
+wr{l}_post = qr*zr{l}_pre - qi*zi{l}_pre : 1 (summed)
+wi{l}_post = qi*zr{l}_pre + qr*zi{l}_pre : 1 (summed)""", dt=dt * b2.second,
+                               name=f"{name}_coupling{l}")
+            coup.connect(i=np.array(pre), j=np.array(post))
+            coup.qr, coup.qi = np.real(q), np.imag(q)
+            objects += [norm, coup]
+            active = np.flatnonzero(radii["active"][l])
+            self.active.append(active)
+            if not len(active):
+                self.events.append(None)
+                continue
+            a_max = radii["intensity"][l][active] / 1.2
+            ev = event_neurons(L.theta[active], a_max, active, n_event_neurons,
+                               "a = sqrt(wr**2 + wi**2) : 1\nwr : 1 (linked)\nwi : 1 (linked)\n",
+                               dt, f"{name}_events{l}", seed + l)
+            idx = np.repeat(active, n_event_neurons)
+            ev.wr = b2.linked_var(ch, f"wr{l}", index=idx)
+            ev.wi = b2.linked_var(ch, f"wi{l}", index=idx)
+            # event synapses: neuron (c, j) -> stream channel i, weight out_w[i, c] / (k n tau_s)
+            mix = b2.Synapses(ev, ch, "w : 1 (constant)", on_pre=f"s{l}_post += w",
+                              dt=dt * b2.second, name=f"{name}_mix{l}")
+            W = L.out_w[:, active]  # (C, n_active)
+            src, dst = np.nonzero(np.repeat(W.T, n_event_neurons, axis=0))
+            mix.connect(i=src, j=dst)
+            k = np.asarray(ev.k[:] / b2.Hz)
+            mix.w = W[dst, src // n_event_neurons] / (k[src] * n_event_neurons * tau_s)
+            self.events.append(ev)
+            self.mixers.append(mix)
+            objects += [ev, mix]
+            if record_spikes:
+                mon = b2.SpikeMonitor(ev, name=f"{name}_spikes{l}")
+            else:
+                mon = b2.SpikeMonitor(ev, record=False, name=f"{name}_spikes{l}")
+            self.spike_monitors.append(mon)
+            objects.append(mon)
+        record_dt = self.step_seconds / 10
+        self.state = b2.StateMonitor(
+            ch, [f"{v}{l}" for l in range(nl) for v in ("Z", "A")] + ["u_out"], record=True,
+            dt=record_dt * b2.second, when="end", name=f"{name}_state")
+        self._embed = b2.NetworkOperation(self._set_input, dt=self.step_seconds * b2.second,
+                                          when="start", name=f"{name}_input")
+        self.channels = ch
+        self.net = b2.Network(*objects, self.state, self._embed, name=name)
+        self.net.store("init")
+        self.n_neurons = sum(len(e) for e in self.events if e is not None)
+        self.n_synapses = {o.name: len(o) for o in objects if isinstance(o, b2.Synapses)}
+
+    def _set_input(self, t):
+        k = min(int(round(float(t / b2.second) / self.step_seconds)), len(self._feats) - 1)
+        self.channels.x0 = self.spec.embed_w @ self._feats[k] + self.spec.embed_b
+
+    def run(self, features: np.ndarray) -> dict:
+        """Simulate one clip of (T, F) normalised features. Returns logits, per layer the
+        intensities |w| of the active channels and |z| (T, ...), per layer spike counts, the
+        spike trains (when recorded) and the wall time of the simulation."""
+        from freqformer_snn.export import energy_norm
+
+        features = np.asarray(features, np.float64)
+        if features.ndim != 2 or features.shape[1] != self.spec.n_features:
+            raise ValueError(f"features must be (T, {self.spec.n_features}), got {features.shape}")
+        self.net.restore("init")
+        self._feats = features
+        T = len(features)
+        t0 = time.perf_counter()
+        self.net.run(T * self.step_seconds * b2.second, namespace={})
+        wall = time.perf_counter() - t0
+        idx = np.arange(1, T + 1) * 10 - 1  # last record of every step (10 records per step)
+        x = np.asarray(self.state.u_out).T[idx]  # (T, C)
+        pooled = x.mean(0) if self.spec.pool == "mean" else x[-1]
+        logits = energy_norm(pooled, self.spec.head_norm_gain) @ self.spec.head_w.T + self.spec.head_b
+        res = {"logits": logits, "wall_s": wall, "intensity": [], "state": [], "spikes": [],
+               "trains": []}
+        for l, act in enumerate(self.active):
+            res["state"].append(np.asarray(getattr(self.state, f"Z{l}")).T[idx])
+            res["intensity"].append(np.asarray(getattr(self.state, f"A{l}")).T[idx][:, act])
+        for mon in self.spike_monitors:
+            res["spikes"].append(int(mon.num_spikes))
+            if mon.record:
+                res["trains"].append((np.asarray(mon.i), np.asarray(mon.t / b2.second)))
+        return res
