@@ -10,6 +10,10 @@ Commands::
     python -m experiments.sequence_classification            # default run (~5 min on 2 cores)
     python -m experiments.sequence_classification --quick    # < 1 min, for tests
     python -m experiments.sequence_classification --help     # every flag
+    python -m experiments.sequence_classification --backend nengo,brian2 \
+        --checkpoint runs/sequence_classification/default/freqformer.pt --limit 100
+                                                             # the trained FreqFormer as spiking
+                                                             # networks (results in <run>/spiking)
 
 Writes ``results.json``, ``results.md``, ``learning_curves.png``, ``frequency_field.png`` and one
 checkpoint per model into ``runs/sequence_classification/<name>/`` (``--out`` overrides).
@@ -17,6 +21,7 @@ checkpoint per model into ``runs/sequence_classification/<name>/`` (``--out`` ov
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +36,8 @@ from freqformer_snn import (
     count_params,
     save_checkpoint,
 )
+from freqformer_snn.checkpoint import CheckpointError
+from freqformer_snn.export import SpecError
 
 from .common import (
     FLOPS_NOTE,
@@ -50,6 +57,7 @@ from .common import (
     train_classifier,
     write_results,
 )
+from .spiking import SpikingOptions
 
 MODELS = ("freqformer", "seed", "transformer")
 LABELS = {"freqformer": "FreqFormer (resonator)", "seed": "Seed FreqFormer (sketch block)",
@@ -59,7 +67,7 @@ PUBLISHED = [("logistic regression", "32%"), ("MLP", "68%"), ("GRU", "91%"), ("C
 
 
 @dataclass
-class SeqClsConfig:
+class SeqClsConfig(SpikingOptions):
     name: str = field("default", "run name: results go to runs/sequence_classification/<name>")
     out: str = field("", "results folder (overrides --name)")
     quick: bool = field(False, "tiny run (< 1 min) for tests")
@@ -81,6 +89,7 @@ class SeqClsConfig:
 
     def __post_init__(self):
         parse_models(self.models, MODELS)
+        self.spiking_backends()
         if self.quick:  # small enough for the test suite, same code path
             self.epochs, self.num_samples, self.n_channels = 2, 600, 16
             self.latency_repeats = 5
@@ -163,6 +172,23 @@ def run(cfg: SeqClsConfig) -> dict:
     return results
 
 
+def run_spiking(cfg: SeqClsConfig) -> dict:
+    """The trained FreqFormer of ``--checkpoint`` as spiking networks on the test sequences
+    (population ranges calibrated on training sequences)."""
+    from freqformer_snn import load_model
+
+    from . import spiking
+
+    model, _ = load_model(cfg.checkpoint)
+    if not isinstance(model, FreqFormer):
+        raise SpecError(f"{cfg.checkpoint} holds a {type(model).__name__}; the spiking backends "
+                         "run FreqFormer checkpoints")
+    x, _, xt, yt = load_mnist1d(cfg.num_samples)
+    return spiking.run(model, [str(d) for d in range(10)], xt, yt.numpy(), x, cfg,
+                       cfg.out_dir / "spiking", "MNIST-1D (generated locally, seed 42)",
+                       "MNIST-1D sequence classification")
+
+
 def markdown(res: dict, cfg: SeqClsConfig) -> str:
     rows = []
     for kind, r in res["models"].items():
@@ -214,8 +240,11 @@ def main(argv=None) -> dict:
     cfg = parse_config(SeqClsConfig, argv, description=__doc__.split("\n\n")[0],
                        prog="python -m experiments.sequence_classification")
     t = time.perf_counter()
-    res = run(cfg)
-    print(f"done in {time.perf_counter() - t:.0f} s; results in {cfg.out_dir}")
+    try:
+        res = run_spiking(cfg) if cfg.spiking_backends() else run(cfg)
+    except (CheckpointError, SpecError) as e:
+        sys.exit(f"error: {e}")
+    print(f"done in {time.perf_counter() - t:.0f} s")
     return res
 
 

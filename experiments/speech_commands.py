@@ -311,7 +311,7 @@ def run_spiking(cfg: KWSConfig) -> dict:
 
     model, extra = load_model(cfg.checkpoint)
     if not isinstance(model, FreqFormer):
-        raise ValueError(f"{cfg.checkpoint} holds a {type(model).__name__}; the spiking backends "
+        raise SpecError(f"{cfg.checkpoint} holds a {type(model).__name__}; the spiking backends "
                          "run FreqFormer checkpoints")
     if extra.get("labels") and list(extra["labels"]) != list(sc.LABELS):
         raise sc.DatasetError(f"{cfg.checkpoint} was trained on labels {extra['labels']}")
@@ -487,7 +487,7 @@ def main(argv=None):
     t = time.perf_counter()
     try:
         res = run_spiking(cfg) if cfg.spiking_backends() else run(cfg)
-    except (sc.DatasetError, CheckpointError, SpecError, ValueError) as e:
+    except (sc.DatasetError, CheckpointError, SpecError) as e:
         sys.exit(f"error: {e}")
     finally:
         if distributed:

@@ -39,7 +39,9 @@ class SpikingOptions:
     limit: int = field(100, "spiking backends: number of test clips to run")
     calibration: int = field(200, "spiking backends: held-out clips that set population ranges")
     n_neurons: int = field(200, "nengo: neurons per resonator and per coupling population")
-    n_event_neurons: int = field(20, "neurons per threshold (event) population")
+    n_event_neurons: int = field(40, "neurons per threshold (event) population")
+    tau: float = field(0.05, "nengo: synapse time constant of the resonator populations (s)")
+    tau_events: float = field(0.02, "nengo: synapse time constant of the event outputs (s)")
     slowdown: float = field(5.0, "nengo: simulated seconds per second of input (NEF resonators "
                                  "need the channel frequencies slow against their synapses)")
     brian2_target: str = field("cython", "brian2 code generation: cython or numpy")
@@ -81,7 +83,8 @@ class NengoRunner:
         from networks.nengo_net import FreqFormerNetwork
 
         self.net = FreqFormerNetwork(spec, radii, n_neurons=opt.n_neurons,
-                                     n_event_neurons=opt.n_event_neurons, tau=0.02,
+                                     n_event_neurons=opt.n_event_neurons, tau=opt.tau,
+                                     tau_events=opt.tau_events,
                                      step_seconds=spec.step_seconds * opt.slowdown,
                                      neuron_type=nengo.SpikingRectifiedLinear(),
                                      record_spikes=record_spikes)
@@ -89,8 +92,8 @@ class NengoRunner:
         self.n_neurons = {k: sum(lay[k].neurons.n_neurons for lay in self.net.layers if lay[k])
                           for k in self.net.KINDS}
         self.settings = {"n_neurons": opt.n_neurons, "n_event_neurons": opt.n_event_neurons,
-                         "neuron_type": "SpikingRectifiedLinear", "tau_s": 0.02,
-                         "tau_events_s": 0.005, "dt_s": self.sim.dt,
+                         "neuron_type": "SpikingRectifiedLinear", "tau_s": opt.tau,
+                         "tau_events_s": opt.tau_events, "dt_s": self.sim.dt,
                          "step_seconds": self.net.step_seconds, "slowdown": opt.slowdown}
 
     def run(self, feats: np.ndarray) -> dict:
@@ -112,7 +115,7 @@ class NengoRunner:
                "sim_s": net.run_seconds, "spikes": sum(sum(s.values()) for s in spikes),
                "spikes_by_kind": {k: sum(s.get(k, 0.0) for s in spikes) for k in net.KINDS},
                "synops": synops,
-               "intensity": [net.step_samples(sim, p) for p in net.probe_intensity],
+               "intensity": [net.intensity(sim, li) for li in range(len(net.probe_w))],
                "active": [lay["active"] for lay in net.layers]}
         if net.probe_spikes:
             dt = sim.dt

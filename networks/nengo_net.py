@@ -159,67 +159,54 @@ class ResonatorArray(nengo.Network):
 
 
 class ThresholdArray(nengo.Network):
-    """C threshold populations: channel c's neurons fire only while its input a_c > theta_c;
-    ``output`` decodes the events ``max(a_c - theta_c, 0)`` (filtered by tau).
+    """C threshold populations: channel c's neurons fire only while |a_c| > theta_c, and
+    ``output`` decodes the events ``max(|a_c| - theta_c, 0)`` (filtered by tau).
 
-    Encoders are all +1; intercepts spread over [theta, theta + 0.9 (radius - theta)], so no
-    neuron receives enough current to fire while a < theta and the spread of onsets decodes the
-    ramp above it. ``neurons`` is the ensemble of all C populations.
+    The input a_c has ``dims`` dimensions: 1 (an intensity) or 2 (the coupled state w_c itself,
+    so no population has to decode |w| first). Encoders are unit vectors (+1, or evenly spread
+    directions in the plane) and intercepts spread over [theta, theta + 0.9 (radius - theta)]:
+    a neuron fires only when the projection of a_c on its encoder exceeds its intercept, which
+    needs |a_c| > theta. ``neurons`` is the ensemble of all C populations.
     """
 
-    def __init__(self, theta, radii, n_neurons=20, tau=0.005, seed=0, label="events",
-                 add_to_container=None):
+    def __init__(self, theta, radii, n_neurons=40, tau=0.005, dims=1, seed=0, neuron_type=None,
+                 label="events", add_to_container=None):
         super().__init__(label=label, add_to_container=add_to_container)
         theta, radii = np.atleast_1d(theta).astype(float), np.atleast_1d(radii).astype(float)
         if not ((theta > 0) & (theta < radii)).all():
             bad = np.flatnonzero(~((theta > 0) & (theta < radii)))
             raise ValueError(f"need 0 < theta < radius; channels {bad.tolist()} have "
                              f"theta={theta[bad].tolist()}, radius={radii[bad].tolist()}")
+        if dims not in (1, 2):
+            raise ValueError(f"dims must be 1 or 2, got {dims}")
         C, n = len(theta), n_neurons
         rng = np.random.default_rng(seed)
         pops = []
         for c in range(C):
             rho = theta[c] / radii[c]
+            if dims == 1:
+                enc, pts = np.ones((n, 1)), np.linspace(0, 1, 200)[:, None]
+            else:
+                phi = (np.arange(n) + rng.uniform()) * 2 * np.pi / n
+                enc = np.stack([np.cos(phi), np.sin(phi)], 1)
+                pts = nengo.dists.UniformHypersphere().sample(1000, 2, rng=np.random.RandomState(c))
             pops.append(nef_population(
-                n, 1, rng, function=lambda x, rho=rho: np.maximum(x - rho, 0),
-                intercepts=(rho, rho + 0.9 * (1 - rho)), max_rates=(100.0, 200.0),
-                encoders=np.ones((n, 1)), eval_points=np.linspace(0, 1, 200)[:, None]))
+                n, dims, rng, intercepts=(rho, rho + 0.9 * (1 - rho)), max_rates=(100.0, 200.0),
+                function=lambda x, rho=rho: np.maximum(np.linalg.norm(x, axis=1, keepdims=True)
+                                                       - rho, 0),
+                encoders=enc, eval_points=pts, neuron_type=neuron_type))
         self.C, self.n, self.populations = C, n, pops
         with self:
-            self.input = nengo.Node(size_in=C, label="intensity")
+            self.input = nengo.Node(size_in=dims * C, label="intensity")
             self.output = nengo.Node(size_in=C, label="events")
             self.neurons = nengo.Ensemble(C * n, 1, gain=np.concatenate([p.gain for p in pops]),
                                           bias=np.concatenate([p.bias for p in pops]),
+                                          neuron_type=neuron_type or nengo.LIF(),
                                           label="event neurons")
             nengo.Connection(self.input, self.neurons.neurons, synapse=None, transform=_sparse(
-                _blocks([p.encoders / r for p, r in zip(pops, radii)], [n] * C, [1] * C)))
+                _blocks([p.encoders / r for p, r in zip(pops, radii)], [n] * C, [dims] * C)))
             nengo.Connection(self.neurons.neurons, self.output, synapse=tau, transform=_sparse(
                 _blocks([r * p.decoders.T for p, r in zip(pops, radii)], [1] * C, [n] * C)))
-
-
-class IntensityArray(nengo.Network):
-    """C 2-D populations, each decoding the magnitude |w_c| of the vector it represents.
-    ``input`` (2C) and ``output`` (C, filtered by tau)."""
-
-    def __init__(self, radii, n_neurons=100, tau=0.005, seed=0, neuron_type=None,
-                 label="coupling", add_to_container=None):
-        super().__init__(label=label, add_to_container=add_to_container)
-        radii = np.atleast_1d(radii).astype(float)
-        C, n = len(radii), n_neurons
-        neuron_type = neuron_type or nengo.LIF()
-        pop = nef_population(n, 2, np.random.default_rng(seed), neuron_type=neuron_type,
-                             function=lambda x: np.linalg.norm(x, axis=1, keepdims=True))
-        self.C, self.n, self.population = C, n, pop
-        with self:
-            self.input = nengo.Node(size_in=2 * C, label="w")
-            self.output = nengo.Node(size_in=C, label="|w|")
-            self.neurons = nengo.Ensemble(C * n, 1, gain=np.tile(pop.gain, C),
-                                          bias=np.tile(pop.bias, C), neuron_type=neuron_type,
-                                          label="w neurons")
-            nengo.Connection(self.input, self.neurons.neurons, synapse=None, transform=_sparse(
-                _blocks([pop.encoders / r for r in radii], [n] * C, [2] * C)))
-            nengo.Connection(self.neurons.neurons, self.output, synapse=tau, transform=_sparse(
-                _blocks([r * pop.decoders.T for r in radii], [1] * C, [n] * C)))
 
 
 def coupling_matrix(offsets, coupling, channels) -> np.ndarray:
@@ -242,11 +229,10 @@ def coupling_matrix(offsets, coupling, channels) -> np.ndarray:
 class FreqFormerNetwork(nengo.Network):
     """A whole FreqFormer classifier from a ``NetworkSpec``, as spiking populations.
 
-    Per layer: ``ResonatorArray`` (z, all C channels) -> coupling matrix -> ``IntensityArray``
-    (|w| of the channels that ever cross threshold on the calibration data) ->
-    ``ThresholdArray`` (events) -> channel mix into the residual stream (a Node). Channels that
-    never cross their threshold on the calibration data (``radii["active"]``) get no coupling or
-    threshold population: they would never fire.
+    Per layer: ``ResonatorArray`` (z, all C channels) -> coupling transform (w = Q z) ->
+    ``ThresholdArray`` on the 2-D w of each channel (events) -> channel mix into the residual
+    stream (a Node). Channels that never cross their threshold on the calibration data
+    (``radii["active"]``) get no threshold population: they would never fire.
 
     ``radii`` come from the rate model on calibration features (``calibrate``), so every
     population represents the range its channel actually uses. One rate-model step lasts
@@ -254,12 +240,13 @@ class FreqFormerNetwork(nengo.Network):
     input is swapped with ``set_features`` and ``sim.reset()``, so one build serves many clips.
 
     Probes: ``probe_out`` (residual stream after the last layer), per layer ``probe_state``
-    (decoded z, 2C), ``probe_intensity`` (decoded |w| of the active channels), ``probe_events``,
+    (decoded z, 2C), ``probe_w`` (the coupled state w of the active channels, 2 per channel;
+    ``intensity`` gives |w|), ``probe_events``,
     and ``probe_counts`` (spikes per step of each population kind, for synaptic-operation counts);
     with ``record_spikes`` also ``probe_spikes`` (the event neurons' spike trains).
     """
 
-    KINDS = ("z", "w", "e")
+    KINDS = ("z", "e")
 
     def __init__(self, spec, radii: dict, n_neurons: int = 100, n_event_neurons: int = 20,
                  tau: float = 0.01, tau_events: float = 0.005, dt: float = 0.001,
@@ -279,7 +266,7 @@ class FreqFormerNetwork(nengo.Network):
             nengo.Connection(self.input, x, transform=spec.embed_w, synapse=None)
             bias = nengo.Node(1.0, label="bias")
             nengo.Connection(bias, x, transform=spec.embed_b[:, None], synapse=None)
-            self.layers, self.probe_state, self.probe_intensity = [], [], []
+            self.layers, self.probe_state, self.probe_w = [], [], []
             self.probe_events, self.probe_counts, self.probe_spikes = [], [], []
             for li, L in enumerate(spec.layers):
                 norm = nengo.Node(lambda t, v, g=L.norm_gain: energy_norm(v, g), size_in=C,
@@ -294,20 +281,21 @@ class FreqFormerNetwork(nengo.Network):
                 x_next = nengo.Node(size_in=C, label=f"x{li + 1}")
                 nengo.Connection(x, x_next, synapse=None)
                 nengo.Connection(bias, x_next, transform=L.out_b[:, None], synapse=None)
-                layer = {"z": res, "active": active, "w": None, "e": None}
+                layer = {"z": res, "active": active, "e": None}
                 if len(active):
-                    r_w = radii["intensity"][li][active]
-                    w = IntensityArray(r_w, n_neurons, tau_events, seed=seed + 100 + li,
-                                       neuron_type=neuron_type, label=f"coupling{li}")
-                    nengo.Connection(res.output, w.input, synapse=None,
+                    # phase-locked coupling synapses: w = Q z of the active channels, fed as
+                    # 2-D input to their threshold populations
+                    w = nengo.Node(size_in=2 * len(active), label=f"w{li}")
+                    nengo.Connection(res.output, w, synapse=None,
                                      transform=coupling_matrix(L.offsets, L.coupling, active))
-                    ev = ThresholdArray(L.theta[active], r_w, n_event_neurons, tau_events,
-                                        seed=seed + 200 + li, label=f"events{li}")
-                    nengo.Connection(w.output, ev.input, synapse=None)
+                    ev = ThresholdArray(L.theta[active], radii["intensity"][li][active],
+                                        n_event_neurons, tau_events, dims=2, seed=seed + 200 + li,
+                                        neuron_type=neuron_type, label=f"events{li}")
+                    nengo.Connection(w, ev.input, synapse=None)
                     nengo.Connection(ev.output, x_next, transform=L.out_w[:, active],
                                      synapse=None)
-                    layer.update(w=w, e=ev)
-                    self.probe_intensity.append(nengo.Probe(w.output, synapse=None))
+                    layer["e"] = ev
+                    self.probe_w.append(nengo.Probe(w, synapse=None))
                     self.probe_events.append(nengo.Probe(ev.output, synapse=None))
                     if record_spikes:
                         self.probe_spikes.append(nengo.Probe(ev.neurons.neurons))
@@ -349,26 +337,29 @@ class FreqFormerNetwork(nengo.Network):
         idx = np.round(np.arange(1, self.n_steps + 1) * self.step_seconds / sim.dt).astype(int) - 1
         return sim.data[probe][np.clip(idx, 0, len(sim.trange()) - 1)]
 
+    def intensity(self, sim, li: int) -> np.ndarray:
+        """|w| of layer li's active channels at the end of every step: (T, n_active)."""
+        w = self.step_samples(sim, self.probe_w[li])
+        return np.hypot(w[:, 0::2], w[:, 1::2])
+
     def fan_out(self, li: int) -> dict:
         """Per population kind of layer li, the number of neurons one spike reaches when the
         network's factored (decoder x transform x encoder) weights are expanded to
-        neuron-to-neuron synapses: z -> own z population + the coupling populations that read
-        it; w -> own threshold population; e -> the next layer's resonator populations (through
+        neuron-to-neuron synapses: z -> own resonator population + the threshold populations
+        that read it through the coupling; e -> the next layer's resonator populations (through
         the channel mix; the EnergyNorm between them is a per-step gain)."""
         lay, L, C = self.layers[li], self.spec.layers[li], self.spec.n_channels
-        n_z = lay["z"].n
-        readers = np.zeros(C)  # how many coupling populations read channel j
+        n_z, out = lay["z"].n, {}
+        readers = np.zeros(C)  # how many threshold populations read channel j
         for c in lay["active"]:
             readers[c] += 1
             for d in L.offsets:
                 if 0 <= c + d < C:
                     readers[c + d] += 1
-        out = {"z": n_z + (lay["w"].n if lay["w"] else 0) * readers.mean()}
-        if lay["w"]:
-            out["w"] = lay["e"].n
-            nxt = n_z * (np.abs(L.out_w[:, lay["active"]]) > 0).sum(0).mean() \
+        out["z"] = n_z + (lay["e"].n if lay["e"] else 0) * readers.mean()
+        if lay["e"]:
+            out["e"] = n_z * (np.abs(L.out_w[:, lay["active"]]) > 0).sum(0).mean() \
                 if li + 1 < len(self.layers) else 0.0
-            out["e"] = nxt
         return out
 
 
