@@ -66,6 +66,12 @@ gim{l} : hertz (constant)
 """
 
 
+def set_resonators(group, layer, alpha, beta, g) -> None:
+    """Per-channel constants of ``resonator_equations(layer)`` (alpha, beta in 1/s, complex g)."""
+    for var, v in (("alpha", alpha), ("beta", beta), ("gre", np.real(g)), ("gim", np.imag(g))):
+        setattr(group, f"{var}{layer}", v * b2.Hz)
+
+
 def event_neurons(theta, a_max, channel, n: int, eqs_a: str, dt: float, name: str, seed: int = 0,
                   max_rates=(100.0, 200.0)):
     """A NeuronGroup of n event neurons per entry of ``theta`` (see module docstring).
@@ -107,13 +113,32 @@ def resonator_channel(alpha: float, beta: float, g: complex, theta: float,
     Returns (resonator group, event group)."""
     res = b2.NeuronGroup(1, resonator_equations() + "h = drive(t) : 1\n", method="rk2",
                          dt=dt * b2.second, name=name, namespace={"drive": drive})
-    res.alpha, res.beta = alpha * b2.Hz, beta * b2.Hz
-    res.gre, res.gim = g.real * b2.Hz, g.imag * b2.Hz
+    set_resonators(res, "", alpha, beta, np.asarray(g))
     ev = event_neurons(theta, a_max, 0, n, "a = sqrt(wr**2 + wi**2) : 1\nwr : 1 (linked)\n"
                        "wi : 1 (linked)\n", dt, f"{name}_events", seed)
     ev.wr = b2.linked_var(res, "zr", index=np.zeros(n, int))
     ev.wi = b2.linked_var(res, "zi", index=np.zeros(n, int))
     return res, ev
+
+
+def coupling_synapses(group, layer, offsets, coupling, dt: float, name: str):
+    """Phase-locked coupling synapses inside ``group`` (one unit per channel, with resonator
+    variables ``zr{layer}``, ``zi{layer}`` and summed targets ``wr{layer}``, ``wi{layer}``):
+    ``w_i = z_i + sum_k q_ik z_{i + offsets[k]}``, each synapse rotating its source state by
+    arg(q) and scaling it by |q| (a self-synapse with q = 1 carries z_i)."""
+    C, l = len(group), layer
+    pre, post, q = list(range(C)), list(range(C)), [1.0 + 0j] * C
+    for i in range(C):
+        for k, d in enumerate(offsets):
+            if 0 <= i + d < C and coupling[i, k] != 0:
+                pre.append(i + d), post.append(i), q.append(coupling[i, k])
+    syn = b2.Synapses(group, group, f"""qr : 1 (constant)
+qi : 1 (constant)
+wr{l}_post = qr*zr{l}_pre - qi*zi{l}_pre : 1 (summed)
+wi{l}_post = qi*zr{l}_pre + qr*zi{l}_pre : 1 (summed)""", dt=dt * b2.second, name=name)
+    syn.connect(i=np.array(pre), j=np.array(post))
+    syn.qr, syn.qi = np.real(q), np.imag(q)
+    return syn
 
 
 class FreqFormerNetwork:
@@ -154,29 +179,14 @@ class FreqFormerNetwork:
         self.events, self.active, self.spike_monitors, self.mixers = [], [], [], []
         for l, L in enumerate(spec.layers):
             alpha, beta, g = continuous_resonator(L.r, L.omega, self.step_seconds)
-            setattr(ch, f"alpha{l}", alpha * b2.Hz)
-            setattr(ch, f"beta{l}", beta * b2.Hz)
-            setattr(ch, f"gre{l}", g.real * b2.Hz)
-            setattr(ch, f"gim{l}", g.imag * b2.Hz)
+            set_resonators(ch, l, alpha, beta, g)
             setattr(ch, f"b{l}", L.out_b)
             setattr(ch, f"ng{l}", L.norm_gain)
             setattr(ch, f"ms{l}", b2.linked_var(energy, f"ms{l}", index=np.zeros(C, int)))
             norm = b2.Synapses(ch, energy, f"ms{l}_post = u{l}_pre**2 / {C} : 1 (summed)",
                                dt=dt * b2.second, name=f"{name}_energy{l}")
             norm.connect()
-            # phase-locked coupling synapses: w_i = z_i + sum_k q_ik z_{i+d_k} (self: q = 1)
-            pre, post, q = list(range(C)), list(range(C)), [1.0 + 0j] * C
-            for i in range(C):
-                for k, d in enumerate(L.offsets):
-                    if 0 <= i + d < C and L.coupling[i, k] != 0:
-                        pre.append(i + d), post.append(i), q.append(L.coupling[i, k])
-            coup = b2.Synapses(ch, ch, f"""qr : 1 (constant)
-qi : 1 (constant)
-wr{l}_post = qr*zr{l}_pre - qi*zi{l}_pre : 1 (summed)
-wi{l}_post = qi*zr{l}_pre + qr*zi{l}_pre : 1 (summed)""", dt=dt * b2.second,
-                               name=f"{name}_coupling{l}")
-            coup.connect(i=np.array(pre), j=np.array(post))
-            coup.qr, coup.qi = np.real(q), np.imag(q)
+            coup = coupling_synapses(ch, l, L.offsets, L.coupling, dt, f"{name}_coupling{l}")
             objects += [norm, coup]
             active = np.flatnonzero(radii["active"][l])
             self.active.append(active)

@@ -98,6 +98,10 @@ def nef_population(n: int, dims: int, rng: np.random.Generator, function=None, i
     A = neuron_type.rates(eval_points @ encoders.T, gain, bias)
     target = eval_points if function is None else function(eval_points)
     dec, _ = nengo.solvers.LstsqL2(reg=reg)(A, target, rng=rs)
+    # Regularisation shrinks the decoded values slightly (by ~1-2%); in a recurrent loop that
+    # acts as extra damping, which matters for resonators with r near 1. Undo the shrinkage.
+    fit = A @ dec
+    dec = dec * (np.sum(target * target, 0) / np.maximum(np.sum(fit * target, 0), 1e-12))
     return Population(np.asarray(encoders, float), gain, bias, dec)
 
 
@@ -125,37 +129,43 @@ class ResonatorArray(nengo.Network):
     alpha, beta, g (C,): continuous-time decay (1/s), angular frequency (rad/s) and complex input
     gain, e.g. from ``freqformer_snn.export.continuous_resonator``; ``radii`` (C,): the largest
     |z| each population represents well. ``input`` (C) takes the drive u; ``output`` (2C:
-    Re z_0, Im z_0, Re z_1, ...) is the decoded state, already filtered by the synapse tau.
+    Re z_0, Im z_0, Re z_1, ...) is the state the neurons represent, ``M h*(decoded z) +
+    h*(N u)`` (h: the synapse), i.e. z itself, not its lowpass-filtered copy.
     ``neurons`` is the ensemble holding all C populations (channel c = neurons c*n ... c*n+n-1).
     """
 
     def __init__(self, alpha, beta, g, radii, n_neurons=100, tau=0.01, dt=0.001, seed=0,
                  neuron_type=None, label="resonators", add_to_container=None):
         super().__init__(label=label, add_to_container=add_to_container)
-        alpha, beta, g, radii = (np.atleast_1d(np.asarray(v)) for v in (alpha, beta, g, radii))
+        alpha, beta, g = (np.atleast_1d(np.asarray(v)) for v in (alpha, beta, g))
         C, n = len(alpha), n_neurons
+        radii = np.broadcast_to(np.asarray(radii, float), (C,))
         neuron_type = neuron_type or nengo.LIF()
         pop = nef_population(n, 2, np.random.default_rng(seed), neuron_type=neuron_type)
-        enc = pop.encoders  # nengo multiplies connections into .neurons by the gains
-        rec, inp = [], []
+        rec, inp, enc, dec = [], [], [], []
         for c in range(C):
             M, N = resonator_transforms(alpha[c], beta[c], complex(g[c]), tau, dt)
-            rec.append(enc @ M / radii[c])
-            inp.append((enc @ N / radii[c])[:, None])
-        dec = [radii[c] * pop.decoders.T for c in range(C)]  # (2, n) each
+            rec.append(M)
+            inp.append(N[:, None])
+            enc.append(pop.encoders / radii[c])  # nengo applies the gains to .neurons inputs
+            dec.append(radii[c] * pop.decoders.T)  # (2, n)
         self.C, self.n, self.population = C, n, pop
         with self:
             self.input = nengo.Node(size_in=C, label="drive")
             self.output = nengo.Node(size_in=2 * C, label="z")
+            self.filtered = nengo.Node(size_in=2 * C, label="z filtered")
             self.neurons = nengo.Ensemble(C * n, 1, gain=np.tile(pop.gain, C),
                                           bias=np.tile(pop.bias, C), neuron_type=neuron_type,
                                           label="z neurons")
-            nengo.Connection(self.neurons.neurons, self.output, synapse=tau,
+            # z = M h*(decoded z) + h*(N u): the value the neurons represent (h = the synapse)
+            nengo.Connection(self.neurons.neurons, self.filtered, synapse=tau,
                              transform=_sparse(_blocks(dec, [2] * C, [n] * C)))
+            nengo.Connection(self.filtered, self.output, synapse=None,
+                             transform=_sparse(_blocks(rec, [2] * C, [2] * C)))
+            nengo.Connection(self.input, self.output, synapse=tau,
+                             transform=_sparse(_blocks(inp, [2] * C, [1] * C)))
             nengo.Connection(self.output, self.neurons.neurons, synapse=None,
-                             transform=_sparse(_blocks(rec, [n] * C, [2] * C)))
-            nengo.Connection(self.input, self.neurons.neurons, synapse=tau,
-                             transform=_sparse(_blocks(inp, [n] * C, [1] * C)))
+                             transform=_sparse(_blocks(enc, [n] * C, [2] * C)))
 
 
 class ThresholdArray(nengo.Network):
@@ -172,7 +182,8 @@ class ThresholdArray(nengo.Network):
     def __init__(self, theta, radii, n_neurons=40, tau=0.005, dims=1, seed=0, neuron_type=None,
                  label="events", add_to_container=None):
         super().__init__(label=label, add_to_container=add_to_container)
-        theta, radii = np.atleast_1d(theta).astype(float), np.atleast_1d(radii).astype(float)
+        theta = np.atleast_1d(theta).astype(float)
+        radii = np.broadcast_to(np.asarray(radii, float), theta.shape)
         if not ((theta > 0) & (theta < radii)).all():
             bad = np.flatnonzero(~((theta > 0) & (theta < radii)))
             raise ValueError(f"need 0 < theta < radius; channels {bad.tolist()} have "
