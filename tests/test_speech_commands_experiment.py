@@ -47,6 +47,51 @@ def test_quick_run_writes_everything(quick_run):
     assert sc.read_wav(out / "listen" / wavs[0]).shape[0] > 8000
 
 
+SPIKING = ["--limit", "2", "--calibration", "8", "--n-neurons", "30", "--n-event-neurons", "10",
+           "--brian2-target", "numpy"]
+
+
+def test_spiking_backends_on_the_trained_model(quick_run, capsys):
+    """--backend nengo,brian2 runs the saved FreqFormer as spiking networks on test clips and
+    writes every promised measurement, figure and the exported NetworkSpec."""
+    _, out, synth = quick_run
+    res = kws.main(["--quick", "--backend", "nengo,brian2", "--checkpoint",
+                    str(out / "freqformer.pt"), "--out", str(out), "--synth-dir", str(synth),
+                    *SPIKING])
+    folder = out / "spiking"
+    for name in ("results.json", "results.md", "network.npz", "network.json", "raster_nengo.png",
+                 "traces_nengo.png", "raster_brian2.png", "traces_brian2.png"):
+        assert (folder / name).is_file(), name
+    on_disk = json.loads((folder / "results.json").read_text())
+    assert on_disk["clips"] == 2 and on_disk["rate"]["agrees_with_torch"] == 1.0
+    for b in ("nengo", "brian2"):
+        r = on_disk["backends"][b]
+        assert 0 <= r["accuracy"] <= 1 and len(r["intensity_correlation"]) == 1
+        assert r["spikes_per_inference"] > 0 and r["synops_per_inference"] > 0
+        assert r["energy_uj_estimate"] == pytest.approx(r["synops_per_inference"] * 23.6e-6)
+        assert r["sim_seconds_per_wall_second"] > 0
+    md = (folder / "results.md").read_text()
+    assert f"{100 * res['backends']['nengo']['accuracy']:.1f}%" in md and "estimate" in md
+    assert "done in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["--backend", "loihi2"], "--backend must be"),
+    (["--backend", "nengo"], "needs --checkpoint"),
+])
+def test_spiking_flag_errors(argv, msg, capsys):
+    with pytest.raises(SystemExit):
+        kws.main(argv)
+    assert msg in capsys.readouterr().err
+
+
+def test_spiking_refuses_a_transformer_checkpoint(quick_run, capsys):
+    _, out, synth = quick_run
+    with pytest.raises(SystemExit, match="TransformerClassifier"):
+        kws.main(["--quick", "--backend", "nengo", "--checkpoint", str(out / "transformer.pt"),
+                  "--out", str(out), "--synth-dir", str(synth)])
+
+
 def test_evaluate_subcommand(quick_run, tmp_path, capsys):
     _, out, synth = quick_run
     res = kws.main(["evaluate", "--checkpoint", str(out / "freqformer.pt"), "--data-dir",

@@ -1,18 +1,21 @@
-"""A tiny trained FreqFormer, exported and run as a spiking Nengo network, classifies like its
-rate model, and its decoded intensities follow the rate model's."""
+"""A tiny trained FreqFormer, exported and run as a spiking network in each backend, classifies
+like its rate model, and its intensities follow the rate model's (explicit tolerances)."""
 
 import numpy as np
 import pytest
 import torch
 
 from experiments.common import train_classifier
+from experiments.spiking import RUNNERS, SpikingOptions, features
 from freqformer_snn import FreqFormer, FreqFormerConfig
-from freqformer_snn.export import export, rate_forward
+from freqformer_snn.export import calibrate, export, rate_forward
 
-nengo = pytest.importorskip("nengo")
-from networks.nengo_net import FreqFormerNetwork, calibrate, classify  # noqa: E402
+pytest.importorskip("nengo")
+pytest.importorskip("brian2")
 
 T = 30
+# backend -> (least clips of 6 with the rate model's class, least per-layer |w| correlation)
+TARGETS = {"nengo": (5, 0.85), "brian2": (6, 0.95)}
 
 
 def toy_data(n, seed):
@@ -32,32 +35,30 @@ def tiny():
     x, y = toy_data(256, 0)
     train_classifier(model, x, y, x, y, epochs=30, batch_size=32, lr=1e-2, weight_decay=0.0, seed=0)
     model.eval()
-    return model, export(model), x
+    spec = export(model)
+    return model, spec, calibrate(spec, features(model, x))
 
 
-def test_tiny_network_classifies_like_its_rate_model(tiny):
-    model, spec, x_train = tiny
+@pytest.mark.parametrize("backend", list(RUNNERS))
+def test_tiny_network_classifies_like_its_rate_model(tiny, backend):
+    model, spec, radii = tiny
     xt, yt = toy_data(6, 1)
     with torch.no_grad():
-        rate_logits = model(xt).numpy()
-    assert (rate_logits.argmax(1) == yt.numpy()).all()  # the rate model solved the toy task
-    feats = model.front(xt).numpy().astype(np.float64)
-    radii = calibrate(spec, model.front(x_train).numpy().astype(np.float64))
-    agree, corrs = 0, []
+        torch_logits = model(xt).numpy()
+    assert (torch_logits.argmax(1) == yt.numpy()).all()  # the rate model solved the toy task
+    feats = features(model, xt)
+    rate_logits, trace = rate_forward(spec, feats, record=True)
+    opt = SpikingOptions(n_neurons=200, n_event_neurons=40, brian2_target="numpy")
+    runner = RUNNERS[backend](spec, radii, opt)
+    agree, dec, ref = 0, [], []
     for i in range(len(xt)):
-        net = FreqFormerNetwork(spec, feats[i], radii, step_seconds=0.03, n_neurons=1000, n_event_neurons=300,
-                                tau=0.005, seed=i)
-        with nengo.Simulator(net, progress_bar=False) as sim:
-            sim.run(net.run_seconds)
-        spiking = classify(spec, sim, net)
-        agree += int(spiking.argmax() == rate_logits[i].argmax())
-        _, trace = rate_forward(spec, feats[i:i + 1], record=True)
-        for c, probe in enumerate(net.probe_intensity[0]):
-            decoded = net.step_samples(sim, probe)[:, 0]
-            corrs.append(np.corrcoef(decoded, trace[0]["intensity"][0, :, c])[0, 1])
-        assert sum(sim.data[p].sum() for p in net.probe_spikes[0]) > 0  # events happened
-    # Measured: 5 of 6 agree; the miss is a fast-input clip on which the high-frequency channels
-    # (beta up to ~100 rad/s) decode at ~55% of their rate amplitude. Full agreement is the
-    # target of the spiking issue and not reached yet; this asserts what is achieved.
-    assert agree >= len(xt) - 1
-    assert np.nanmedian(corrs) >= 0.8
+        r = runner.run(feats[i])
+        agree += int(np.argmax(r["logits"]) == rate_logits[i].argmax())
+        act = r["active"][0]
+        dec.append(r["intensity"][0])
+        ref.append(trace[0]["intensity"][i][:, act])
+        assert r["spikes"] > 0 and r["synops"] > 0  # events happened and were counted
+    corr = np.corrcoef(np.concatenate(dec).ravel(), np.concatenate(ref).ravel())[0, 1]
+    least_agree, least_corr = TARGETS[backend]
+    assert agree >= least_agree
+    assert corr >= least_corr
