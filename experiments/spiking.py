@@ -38,12 +38,14 @@ class SpikingOptions:
     checkpoint: str = field("", "trained FreqFormer checkpoint for the spiking backends")
     limit: int = field(100, "spiking backends: number of test clips to run")
     calibration: int = field(200, "spiking backends: held-out clips that set population ranges")
-    n_neurons: int = field(200, "nengo: neurons per resonator and per coupling population")
-    n_event_neurons: int = field(40, "neurons per threshold (event) population")
+    n_neurons: int = field(400, "nengo: neurons per resonator population")
+    n_event_neurons: int = field(40, "nengo: neurons per threshold (event) population")
     tau: float = field(0.05, "nengo: synapse time constant of the resonator populations (s)")
     tau_events: float = field(0.02, "nengo: synapse time constant of the event outputs (s)")
-    slowdown: float = field(5.0, "nengo: simulated seconds per second of input (NEF resonators "
+    slowdown: float = field(2.0, "nengo: simulated seconds per second of input (NEF resonators "
                                  "need the channel frequencies slow against their synapses)")
+    brian2_event_neurons: int = field(10, "brian2: event neurons per channel")
+    brian2_dt: float = field(5e-4, "brian2: integration step (s)")
     brian2_target: str = field("cython", "brian2 code generation: cython or numpy")
 
     def spiking_backends(self) -> list[str]:
@@ -129,12 +131,12 @@ class Brian2Runner:
         from networks.brian2_net import FreqFormerNetwork, use_target
 
         use_target(opt.brian2_target)
-        self.net = FreqFormerNetwork(spec, radii, n_event_neurons=opt.n_event_neurons,
-                                     record_spikes=record_spikes)
+        self.net = FreqFormerNetwork(spec, radii, n_event_neurons=opt.brian2_event_neurons,
+                                     dt=opt.brian2_dt, record_spikes=record_spikes)
         self.n_neurons = {"e": self.net.n_neurons}
         self.fan = [np.mean(np.bincount(np.asarray(m.i[:]), minlength=len(m.source)))
                     for m in self.net.mixers]
-        self.settings = {"n_event_neurons": opt.n_event_neurons, "dt_s": self.net.dt,
+        self.settings = {"n_event_neurons": opt.brian2_event_neurons, "dt_s": self.net.dt,
                          "tau_s": self.net.tau_s, "step_seconds": self.net.step_seconds,
                          "target": opt.brian2_target}
 
