@@ -47,6 +47,7 @@ class SpikingOptions:
     brian2_event_neurons: int = field(10, "brian2: event neurons per channel")
     brian2_dt: float = field(5e-4, "brian2: integration step (s)")
     brian2_target: str = field("cython", "brian2 code generation: cython or numpy")
+    save_every: int = field(25, "spiking backends: write the results so far every N clips")
 
     def spiking_backends(self) -> list[str]:
         chosen = [b.strip() for b in self.backend.split(",") if b.strip()]
@@ -201,6 +202,28 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
         preds, walls, sims, spikes, synops = [], [], [], [], []
         dec = [[] for _ in spec.layers]
         ref = [[] for _ in spec.layers]
+        n_neur = sum(runner.n_neurons.values())
+
+        def summary(k: int) -> dict:
+            """Measurements over the first k clips."""
+            p = np.array(preds)
+            syn = float(np.mean(synops))
+            return {
+                "clips_done": k, "accuracy": float((p == y[:k]).mean()),
+                "rate_accuracy_same_clips": float((rate_pred[:k] == y[:k]).mean()),
+                "agreement_with_rate": float((p == rate_pred[:k]).mean()),
+                "intensity_correlation": [pearson(d, r) if d else float("nan")
+                                          for d, r in zip(dec, ref)],
+                "neurons": runner.n_neurons, "build_s": build_s,
+                "spikes_per_inference": float(np.mean(spikes)),
+                "mean_rate_hz": float(np.mean(spikes) / n_neur / np.mean(sims)),
+                "synops_per_inference": syn,
+                "energy_uj_estimate": syn * PJ_SYNOP_LOIHI * 1e-6,
+                "sim_seconds_per_wall_second": float(np.sum(sims) / np.sum(walls)),
+                "input_seconds_per_wall_second": float(k * T * spec.step_seconds / np.sum(walls)),
+                "wall_s_per_clip_median": float(np.median(walls)),
+                "settings": runner.settings}
+
         for i in tqdm(range(n), desc=f"{b} ({n} clips)", unit="clip", leave=False):
             r = runner.run(feats[i])
             preds.append(int(np.argmax(r["logits"])))
@@ -210,23 +233,10 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
                 if len(act):
                     dec[li].append(r["intensity"][li])
                     ref[li].append(trace[li]["intensity"][i][:, act])
-        preds = np.array(preds)
-        n_neur = sum(runner.n_neurons.values())
-        syn = float(np.mean(synops))
-        res["backends"][b] = {
-            "accuracy": float((preds == y).mean()),
-            "agreement_with_rate": float((preds == rate_pred).mean()),
-            "intensity_correlation": [pearson(d, r) if d else float("nan")
-                                      for d, r in zip(dec, ref)],
-            "neurons": runner.n_neurons, "build_s": build_s,
-            "spikes_per_inference": float(np.mean(spikes)),
-            "mean_rate_hz": float(np.mean(spikes) / n_neur / np.mean(sims)),
-            "synops_per_inference": syn,
-            "energy_uj_estimate": syn * PJ_SYNOP_LOIHI * 1e-6,
-            "sim_seconds_per_wall_second": float(np.sum(sims) / np.sum(walls)),
-            "input_seconds_per_wall_second": float(n * T * spec.step_seconds / np.sum(walls)),
-            "wall_s_per_clip_median": float(np.median(walls)),
-            "settings": runner.settings}
+            if (i + 1) % opt.save_every == 0 and i + 1 < n:  # a long run leaves partial results
+                res["backends"][b] = summary(i + 1)
+                write_results(out, res, markdown(res))
+        res["backends"][b] = summary(n)
         # one clip again, with spike trains, for the figures
         demo = RUNNERS[b](spec, radii, opt, record_spikes=True).run(feats[0])
         figures.append(fig.spike_raster(demo, out / f"raster_{b}.png",
@@ -234,13 +244,13 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
         figures.append(fig.decoded_intensity(demo, trace, spec.step_seconds, out / f"traces_{b}.png",
                                              f"{b}: decoded |w| (solid) vs rate model (dashed)").name)
     res["figures"] = figures
-    md = markdown(res)
+    md = markdown(res, final=True)
     write_results(out, res, md)
     print(md)
     return res
 
 
-def markdown(res: dict) -> str:
+def markdown(res: dict, final: bool = False) -> str:
     rate = res["rate"]
     lines = [f"# {res['title']}: spiking backends", "",
              f"Data: {res['data']}. {res['clips']} test clips ({res['steps_per_clip']} steps, "
@@ -252,7 +262,9 @@ def markdown(res: dict) -> str:
              "—", fmt_int(rate["macs_per_inference"]) + " MACs",
              f"{rate['energy_uj_estimate']:.2f} µJ (MACs × 4.6 pJ)", "—"]]
     for b, r in res["backends"].items():
-        rows.append([b, f"{100 * r['accuracy']:.1f}%", f"{100 * r['agreement_with_rate']:.1f}%",
+        rows.append([f"{b} ({r['clips_done']} clips; rate model "
+                     f"{100 * r['rate_accuracy_same_clips']:.1f}% on them)",
+                     f"{100 * r['accuracy']:.1f}%", f"{100 * r['agreement_with_rate']:.1f}%",
                      " / ".join(f"{c:.3f}" for c in r["intensity_correlation"]),
                      fmt_int(r["spikes_per_inference"]), f"{r['mean_rate_hz']:.1f}",
                      fmt_int(r["synops_per_inference"]) + " synops",
@@ -278,5 +290,7 @@ def markdown(res: dict) -> str:
         lines.append(f"- {b}: settings {r['settings']}; neurons {r['neurons']}; build "
                      f"{r['build_s']:.1f} s; median wall time per clip "
                      f"{r['wall_s_per_clip_median']:.2f} s.")
-    lines += [""] + [f"![{f}]({f})" for f in res["figures"]]
+    if not final:
+        lines += ["", "**Partial results**: the run is still going (or was stopped)."]
+    lines += [""] + [f"![{f}]({f})" for f in res.get("figures", [])]
     return "\n".join(lines) + "\n"
