@@ -45,6 +45,8 @@ class SpikingOptions:
     slowdown: float = field(2.0, "nengo: simulated seconds per second of input (NEF resonators "
                                  "need the channel frequencies slow against their synapses)")
     brian2_event_neurons: int = field(10, "brian2: event neurons per channel")
+    brian2_max_rate: float = field(800.0, "brian2: event neurons fire at max_rate/2..max_rate Hz "
+                                          "at the largest calibrated intensity")
     brian2_dt: float = field(5e-4, "brian2: integration step (s)")
     brian2_target: str = field("cython", "brian2 code generation: cython or numpy")
     save_every: int = field(25, "spiking backends: write the results so far every N clips")
@@ -133,12 +135,15 @@ class Brian2Runner:
 
         use_target(opt.brian2_target)
         self.net = FreqFormerNetwork(spec, radii, n_event_neurons=opt.brian2_event_neurons,
-                                     dt=opt.brian2_dt, record_spikes=record_spikes)
+                                     dt=opt.brian2_dt, max_rate=opt.brian2_max_rate,
+                                     record_spikes=record_spikes)
         self.n_neurons = {"e": self.net.n_neurons}
         self.fan = [np.mean(np.bincount(np.asarray(m.i[:]), minlength=len(m.source)))
                     for m in self.net.mixers]
         self.settings = {"n_event_neurons": opt.brian2_event_neurons, "dt_s": self.net.dt,
-                         "tau_s": self.net.tau_s, "step_seconds": self.net.step_seconds,
+                         "max_rate_hz": opt.brian2_max_rate,
+                         "step_seconds": self.net.step_seconds,
+                         "pipeline_latency_steps": 2 * len(spec.layers),
                          "target": opt.brian2_target}
 
     def run(self, feats: np.ndarray) -> dict:
@@ -146,7 +151,7 @@ class Brian2Runner:
         spikes = np.array(r["spikes"], float)
         # the last layer's events feed only the head's stream, counted like the others
         out = {"logits": r["logits"], "wall_s": r["wall_s"],
-               "sim_s": len(feats) * self.net.step_seconds, "spikes": float(spikes.sum()),
+               "sim_s": r["sim_s"], "spikes": float(spikes.sum()),
                "spikes_by_kind": {"e": float(spikes.sum())},
                "synops": float(sum(s * f for s, f in zip(spikes, self.fan))),
                "intensity": r["intensity"], "active": self.net.active}

@@ -121,9 +121,10 @@ def resonator_channel(alpha: float, beta: float, g: complex, theta: float,
     return res, ev
 
 
-def coupling_synapses(group, layer, offsets, coupling, dt: float, name: str):
+def coupling_synapses(group, layer, offsets, coupling, dt: float, name: str, source: str = "z"):
     """Phase-locked coupling synapses inside ``group`` (one unit per channel, with resonator
-    variables ``zr{layer}``, ``zi{layer}`` and summed targets ``wr{layer}``, ``wi{layer}``):
+    variables ``{source}r{layer}``, ``{source}i{layer}`` and summed targets ``wr{layer}``,
+    ``wi{layer}``):
     ``w_i = z_i + sum_k q_ik z_{i + offsets[k]}``, each synapse rotating its source state by
     arg(q) and scaling it by |q| (a self-synapse with q = 1 carries z_i)."""
     C, l = len(group), layer
@@ -134,8 +135,8 @@ def coupling_synapses(group, layer, offsets, coupling, dt: float, name: str):
                 pre.append(i + d), post.append(i), q.append(coupling[i, k])
     syn = b2.Synapses(group, group, f"""qr : 1 (constant)
 qi : 1 (constant)
-wr{l}_post = qr*zr{l}_pre - qi*zi{l}_pre : 1 (summed)
-wi{l}_post = qi*zr{l}_pre + qr*zi{l}_pre : 1 (summed)""", dt=dt * b2.second, name=name)
+wr{l}_post = qr*{source}r{l}_pre - qi*{source}i{l}_pre : 1 (summed)
+wi{l}_post = qi*{source}r{l}_pre + qr*{source}i{l}_pre : 1 (summed)""", dt=dt * b2.second, name=name)
     syn.connect(i=np.array(pre), j=np.array(post))
     syn.qr, syn.qi = np.real(q), np.imag(q)
     return syn
@@ -144,37 +145,66 @@ wi{l}_post = qi*zr{l}_pre + qr*zi{l}_pre : 1 (summed)""", dt=dt * b2.second, nam
 class FreqFormerNetwork:
     """A whole FreqFormer classifier from a ``NetworkSpec`` as a ``brian2.Network``.
 
-    ``radii`` (from ``freqformer_snn.export.calibrate``) give each event population its range
-    and say which channels ever cross threshold (only those get event neurons). One rate-model
-    step lasts ``step_seconds`` of simulated time (the spec's, i.e. real time, by default); the
-    integration step is ``dt``. ``run(features)`` simulates one clip and returns its logits and
-    recordings; the network is built once and restored to its initial state before every clip.
-    The resonators are integrated with ``method`` (Runge-Kutta 4 keeps even undamped channels
-    stable to ~1e-7 per step at beta * dt = 0.16).
+    The network is synchronous and pipelined, so that it computes the rate model's discrete
+    steps and not a smeared continuous-time cousin of them: one rate-model step lasts
+    ``step_seconds`` of simulated time (a "window"; the spec's, i.e. real time, by default).
+
+    - window k, layer l: the resonators integrate rate step t = k - 2l with their input held
+      (the ZOH the resonator mapping assumes), so at the window's end z is exactly z_t;
+    - at the window boundary z_t is held (``zhr``, ``zhi``); the coupling synapses form w_t from the
+      held states and during window k + 1 the event neurons fire at k (|w_t| - theta) spikes/s;
+    - every spike adds ``out_w[i, c] / (k n step_seconds)`` to the window's accumulator of
+      channel i, so at the next boundary the accumulator holds ``out_w @ e_t`` (up to one spike per
+      neuron; the remainder of v carries over, sigma-delta style), and the residual stream
+      x^{l+1}_t = x^l_t + acc + b becomes layer l+1's held input for window k + 2.
+
+    A clip of T steps therefore takes T + 2L windows (latency 2L steps). Only the embedding of
+    the input features (a linear map of the filter-bank frame, set once per window) and the
+    window-boundary bookkeeping (``run_regularly``: sample, hold, shift) are not neurons and
+    synapses. ``radii`` (from ``freqformer_snn.export.calibrate``) set each event population's
+    range and say which channels ever cross threshold (only those get event neurons). The
+    resonators are integrated with ``method`` (Runge-Kutta 4 keeps even undamped channels stable
+    to ~1e-7 per step at beta * dt = 0.16). ``run(features)`` simulates one clip; the network is
+    built once and restored to its initial state before every clip.
     """
 
-    def __init__(self, spec, radii: dict, n_event_neurons: int = 10, tau_s: float = 0.005,
-                 dt: float = 1e-4, step_seconds: float | None = None, method: str = "rk4",
-                 record_spikes: bool = False, seed: int = 0, name: str = "freqformer"):
+    def __init__(self, spec, radii: dict, n_event_neurons: int = 10, dt: float = 5e-4,
+                 step_seconds: float | None = None, max_rate: float = 200.0,
+                 method: str = "rk4", record_spikes: bool = False, seed: int = 0,
+                 name: str = "freqformer"):
         from freqformer_snn.export import continuous_resonator
 
-        self.spec, self.dt, self.n, self.tau_s = spec, dt, n_event_neurons, tau_s
+        self.spec, self.dt, self.n = spec, dt, n_event_neurons
         self.step_seconds = spec.step_seconds if step_seconds is None else step_seconds
+        if not self.step_seconds / dt >= 2 or abs(self.step_seconds / dt - round(
+                self.step_seconds / dt)) > 1e-6:
+            raise ValueError(f"step_seconds ({self.step_seconds}) must be a multiple (>= 2) of "
+                             f"dt ({dt})")
         C, nl = spec.n_channels, len(spec.layers)
         self._feats = np.zeros((1, spec.n_features))
-        # channels: the residual stream u_l, the event traces s_l, the resonators z_l, coupling w_l
-        eqs = ["x0 : 1", *(f"ds{l}/dt = -s{l}/tau_s : 1" for l in range(nl))]
-        for l, L in enumerate(spec.layers):
-            stream = "x0" + "".join(f" + s{m} + b{m}" for m in range(l))
-            eqs += [f"u{l} = {stream} : 1", f"b{l} : 1 (constant)", f"ms{l} : 1 (linked)",
-                    f"ng{l} : 1 (constant)", f"h{l} = ng{l} * u{l} / sqrt(ms{l} + 1e-6) : 1",
-                    resonator_equations(l), f"wr{l} : 1", f"wi{l} : 1",
-                    f"A{l} = sqrt(wr{l}**2 + wi{l}**2) : 1", f"Z{l} = sqrt(zr{l}**2 + zi{l}**2) : 1"]
-        out = "x0" + "".join(f" + s{m} + b{m}" for m in range(nl))
-        eqs.append(f"u_out = {out} : 1")
-        ns = {"tau_s": tau_s * b2.second}
+        # xin{nl}: the stream after the last layer (read by the head); xnext: the embedded input
+        # of the next window (written by Python, taken over at the boundary)
+        eqs = [f"xin{nl} : 1", "xnext : 1"]
+        for l in range(nl):
+            eqs += [f"xin{l} : 1", f"xd{l} : 1", f"acc{l} : 1",
+                    f"zhr{l} : 1", f"zhi{l} : 1", f"wr{l} : 1", f"wi{l} : 1",
+                    f"b{l} : 1 (constant)", f"ng{l} : 1 (constant)", f"ms{l} : 1 (linked)",
+                    # silent until the pipeline brings layer l its first step (window 2l)
+                    f"h{l} = int(t > {2 * l * self.step_seconds - dt / 2}*second) * ng{l} * xin{l}"
+                    f" / sqrt(ms{l} + 1e-6) : 1", resonator_equations(l),
+                    f"A{l} = sqrt(wr{l}**2 + wi{l}**2) : 1",
+                    f"Z{l} = sqrt(zhr{l}**2 + zhi{l}**2) : 1"]
         ch = b2.NeuronGroup(C, "\n".join(eqs), method=method, dt=dt * b2.second,
-                            name=f"{name}_channels", namespace=ns)
+                            name=f"{name}_channels")
+        boundary = []
+        for l in reversed(range(nl)):  # last layer first: every line reads last window's values
+            # xd holds the stream layer l read in the window before last (x^l_t when the
+            # accumulator holds out_w @ e_t)
+            boundary += [f"xin{l + 1} = xd{l} + acc{l} + b{l}", f"acc{l} = 0",
+                         f"xd{l} = xin{l}", f"zhr{l} = zr{l}", f"zhi{l} = zi{l}"]
+        boundary.append("xin0 = xnext")
+        ch.run_regularly("\n".join(boundary), dt=self.step_seconds * b2.second, when="start",
+                         order=0, name=f"{name}_boundary")
         energy = b2.NeuronGroup(1, "\n".join(f"ms{l} : 1" for l in range(nl)), dt=dt * b2.second,
                                 name=f"{name}_energy")
         objects = [ch, energy]
@@ -185,10 +215,11 @@ class FreqFormerNetwork:
             setattr(ch, f"b{l}", L.out_b)
             setattr(ch, f"ng{l}", L.norm_gain)
             setattr(ch, f"ms{l}", b2.linked_var(energy, f"ms{l}", index=np.zeros(C, int)))
-            norm = b2.Synapses(ch, energy, f"ms{l}_post = u{l}_pre**2 / {C} : 1 (summed)",
+            norm = b2.Synapses(ch, energy, f"ms{l}_post = xin{l}_pre**2 / {C} : 1 (summed)",
                                dt=dt * b2.second, name=f"{name}_energy{l}")
             norm.connect()
-            coup = coupling_synapses(ch, l, L.offsets, L.coupling, dt, f"{name}_coupling{l}")
+            coup = coupling_synapses(ch, l, L.offsets, L.coupling, dt, f"{name}_coupling{l}",
+                                     source="zh")
             objects += [norm, coup]
             active = np.flatnonzero(radii["active"][l])
             self.active.append(active)
@@ -198,47 +229,47 @@ class FreqFormerNetwork:
             a_max = radii["intensity"][l][active] / 1.2
             ev = event_neurons(L.theta[active], a_max, active, n_event_neurons,
                                "a = sqrt(wr**2 + wi**2) : 1\nwr : 1 (linked)\nwi : 1 (linked)\n",
-                               dt, f"{name}_events{l}", seed + l)
+                               dt, f"{name}_events{l}", seed + l,
+                               max_rates=(max_rate / 2, max_rate))
             idx = np.repeat(active, n_event_neurons)
             ev.wr = b2.linked_var(ch, f"wr{l}", index=idx)
             ev.wi = b2.linked_var(ch, f"wi{l}", index=idx)
-            # event synapses: neuron (c, j) -> stream channel i, weight out_w[i, c] / (k n tau_s)
-            mix = b2.Synapses(ev, ch, "w : 1 (constant)", on_pre=f"s{l}_post += w",
+            # event synapses: neuron (c, j) -> channel i, weight out_w[i, c] / (k n step_seconds)
+            mix = b2.Synapses(ev, ch, "w : 1 (constant)", on_pre=f"acc{l}_post += w",
                               dt=dt * b2.second, name=f"{name}_mix{l}")
             W = L.out_w[:, active]  # (C, n_active)
             src, dst = np.nonzero(np.repeat(W.T, n_event_neurons, axis=0))
             mix.connect(i=src, j=dst)
             k = np.asarray(ev.k[:] / b2.Hz)
-            mix.w = W[dst, src // n_event_neurons] / (k[src] * n_event_neurons * tau_s)
+            mix.w = W[dst, src // n_event_neurons] / (k[src] * n_event_neurons * self.step_seconds)
+            mon = b2.SpikeMonitor(ev, name=f"{name}_spikes{l}")
             self.events.append(ev)
             self.mixers.append(mix)
-            objects += [ev, mix]
-            if record_spikes:
-                mon = b2.SpikeMonitor(ev, name=f"{name}_spikes{l}")
-            else:
-                mon = b2.SpikeMonitor(ev, record=False, name=f"{name}_spikes{l}")
             self.spike_monitors.append(mon)
-            objects.append(mon)
-        record_dt = self.step_seconds / 10
+            objects += [ev, mix, mon]
         self.state = b2.StateMonitor(
-            ch, [f"{v}{l}" for l in range(nl) for v in ("Z", "A")] + ["u_out"], record=True,
-            dt=record_dt * b2.second, when="end", name=f"{name}_state")
+            ch, [f"{v}{l}" for l in range(nl) for v in ("Z", "A")] + [f"xin{nl}"], record=True,
+            dt=self.step_seconds * b2.second, when="end", name=f"{name}_state")
         self._embed = b2.NetworkOperation(self._set_input, dt=self.step_seconds * b2.second,
-                                          when="start", name=f"{name}_input")
-        self.channels = ch
+                                          when="end", name=f"{name}_input")
+        self.channels, self.record_spikes = ch, record_spikes
         self.net = b2.Network(*objects, self.state, self._embed, name=name)
         self.net.store("init")
         self.n_neurons = sum(len(e) for e in self.events if e is not None)
         self.n_synapses = {o.name: len(o) for o in objects if isinstance(o, b2.Synapses)}
 
+    def _embedded(self, k: int) -> np.ndarray:
+        f = self._feats[k] if k < len(self._feats) else np.zeros(self.spec.n_features)
+        return self.spec.embed_w @ f + self.spec.embed_b
+
     def _set_input(self, t):
-        k = min(int(round(float(t / b2.second) / self.step_seconds)), len(self._feats) - 1)
-        self.channels.x0 = self.spec.embed_w @ self._feats[k] + self.spec.embed_b
+        """During window k: the input of window k + 1 (taken over at its boundary)."""
+        self.channels.xnext = self._embedded(int(round(float(t / b2.second) / self.step_seconds)) + 1)
 
     def run(self, features: np.ndarray) -> dict:
         """Simulate one clip of (T, F) normalised features. Returns logits, per layer the
-        intensities |w| of the active channels and |z| (T, ...), per layer spike counts, the
-        spike trains (when recorded) and the wall time of the simulation."""
+        intensities |w| of the active channels and |z| (T, ...), per layer the spikes of the
+        clip's windows, the spike trains (when recorded) and the wall time of the simulation."""
         from freqformer_snn.export import energy_norm
 
         features = np.asarray(features, np.float64)
@@ -246,21 +277,25 @@ class FreqFormerNetwork:
             raise ValueError(f"features must be (T, {self.spec.n_features}), got {features.shape}")
         self.net.restore("init")
         self._feats = features
-        T = len(features)
+        self.channels.xnext = self._embedded(0)
+        T, nl, step = len(features), len(self.spec.layers), self.step_seconds
         t0 = time.perf_counter()
-        self.net.run(T * self.step_seconds * b2.second, namespace={})
+        self.net.run((T + 2 * nl) * step * b2.second, namespace={})
         wall = time.perf_counter() - t0
-        idx = np.arange(1, T + 1) * 10 - 1  # last record of every step (10 records per step)
-        x = np.asarray(self.state.u_out).T[idx]  # (T, C)
+        x = np.asarray(getattr(self.state, f"xin{nl}")).T[2 * nl:2 * nl + T]  # (T, C)
         pooled = x.mean(0) if self.spec.pool == "mean" else x[-1]
         logits = energy_norm(pooled, self.spec.head_norm_gain) @ self.spec.head_w.T + self.spec.head_b
-        res = {"logits": logits, "wall_s": wall, "intensity": [], "state": [], "spikes": [],
-               "trains": []}
+        res = {"logits": logits, "wall_s": wall, "sim_s": (T + 2 * nl) * step, "intensity": [],
+               "state": [], "spikes": [], "trains": []}
         for l, act in enumerate(self.active):
-            res["state"].append(np.asarray(getattr(self.state, f"Z{l}")).T[idx])
-            res["intensity"].append(np.asarray(getattr(self.state, f"A{l}")).T[idx][:, act])
-        for mon in self.spike_monitors:
-            res["spikes"].append(int(mon.num_spikes))
-            if mon.record:
-                res["trains"].append((np.asarray(mon.i), np.asarray(mon.t / b2.second)))
+            rows = slice(2 * l + 1, 2 * l + 1 + T)  # window of layer l's events for steps 0..T-1
+            res["state"].append(np.asarray(getattr(self.state, f"Z{l}")).T[rows])
+            res["intensity"].append(np.asarray(getattr(self.state, f"A{l}")).T[rows][:, act])
+        for l, mon in zip([l for l, e in enumerate(self.events) if e is not None],
+                          self.spike_monitors):
+            t = np.asarray(mon.t / b2.second)
+            inside = (t >= (2 * l + 1) * step) & (t < (2 * l + 1 + T) * step)
+            res["spikes"].append(int(inside.sum()))
+            if self.record_spikes:
+                res["trains"].append((np.asarray(mon.i)[inside], t[inside] - (2 * l + 1) * step))
         return res

@@ -1,6 +1,6 @@
 """Nengo builder of the spiking FreqFormer (NEF, Eliasmith & Anderson 2003).
 
-Per layer, every channel c owns three populations of LIF neurons:
+Per layer, every channel c owns two populations of spiking neurons:
 
 - a **resonator** population representing z_c = (Re z, Im z) (2-D). Its recurrent connection
   implements ``dz/dt = (alpha + i beta) z + g u`` through a lowpass synapse tau. We use the
@@ -9,19 +9,20 @@ Per layer, every channel c owns three populations of LIF neurons:
   the recurrent transform is ``(Ad - a I) / (1 - a)`` and the input transform ``Bd / (1 - a)``.
   (The continuous form ``tau A + I`` loses amplitude and phase once tau * beta is not small, and
   a 10 ms audio hop puts channels at up to 314 rad/s.)
-- a **coupling** population representing w_c = z_c + sum_k coupling[c, k] z_{c+d_k} (2-D): the
-  phase-locked coupling synapses are 2x2 rotation-scalings ``[[Re q, -Im q], [Im q, Re q]]``
-  from the neighbours' decoded states;
-- a **threshold** population (1-D, encoders +1) whose intercepts sit at or above theta_c (the
-  lowest exactly at theta_c), so it is silent while |w_c| < theta_c and fires above it; it decodes
-  the event value ``max(|w_c| - theta_c, 0)``.
+- a **threshold** population reading the coupled state w_c = z_c + sum_k q_ck z_{c+d_k} (2-D)
+  through the **phase-locked coupling synapses**: 2x2 rotation-scalings
+  ``[[Re q, -Im q], [Im q, Re q]]`` of the neighbours' states. Its encoders are unit directions
+  and its intercepts sit at or above theta_c (the lowest exactly at theta_c), so it is silent
+  while |w_c| < theta_c and fires above it; it decodes the event value ``max(|w_c| - theta_c, 0)``.
 
 A channel population is an ordinary NEF population (encoders, gains, biases, decoders solved by
 least squares). For speed, the C channels of a layer are stacked into one ``nengo.Ensemble`` per
 kind with block-structured (``Sparse``) connections, so every neuron sees only its own channel's
 signals: mathematically the same as C separate ensembles, but nengo's reference simulator then
 runs a few large operators per step instead of thousands of small ones (one ensemble per channel
-measured 276 s to build and 73 s per second of audio for the default keyword spotter).
+measured 276 s to build and 73 s per second of audio for the default keyword spotter). With
+C = 1 an array is one channel: ``ResonatorArray`` and ``ThresholdArray`` are also the single
+channel building blocks (and open in nengo-gui as plain nengo networks).
 
 Linear sums (embedding, residual stream, channel mix) and the EnergyNorm (a division by the
 energy over all channels, which no single population computes) run in ``nengo.Node`` s, i.e.
