@@ -41,7 +41,8 @@ class SpikingOptions:
     n_neurons: int = field(400, "nengo: neurons per resonator population")
     n_event_neurons: int = field(40, "nengo: neurons per threshold (event) population")
     tau: float = field(0.05, "nengo: synapse time constant of the resonator populations (s)")
-    tau_events: float = field(0.02, "nengo: synapse time constant of the event outputs (s)")
+    event_max_rate: float = field(800.0, "nengo: threshold neurons fire at event_max_rate/2.."
+                                         "event_max_rate Hz at the largest calibrated |w|")
     slowdown: float = field(2.0, "nengo: simulated seconds per second of input (NEF resonators "
                                  "need the channel frequencies slow against their synapses)")
     brian2_event_neurons: int = field(10, "brian2: event neurons per channel")
@@ -89,7 +90,7 @@ class NengoRunner:
 
         self.net = FreqFormerNetwork(spec, radii, n_neurons=opt.n_neurons,
                                      n_event_neurons=opt.n_event_neurons, tau=opt.tau,
-                                     tau_events=opt.tau_events,
+                                     event_rates=(opt.event_max_rate / 2, opt.event_max_rate),
                                      step_seconds=spec.step_seconds * opt.slowdown,
                                      neuron_type=nengo.SpikingRectifiedLinear(),
                                      record_spikes=record_spikes)
@@ -98,7 +99,8 @@ class NengoRunner:
                           for k in self.net.KINDS}
         self.settings = {"n_neurons": opt.n_neurons, "n_event_neurons": opt.n_event_neurons,
                          "neuron_type": "SpikingRectifiedLinear", "tau_s": opt.tau,
-                         "tau_events_s": opt.tau_events, "dt_s": self.sim.dt,
+                         "event_max_rate_hz": opt.event_max_rate, "dt_s": self.sim.dt,
+                         "pipeline_latency_steps": 2 * len(spec.layers),
                          "step_seconds": self.net.step_seconds, "slowdown": opt.slowdown}
 
     def run(self, feats: np.ndarray) -> dict:
@@ -111,21 +113,23 @@ class NengoRunner:
         sim.run(net.run_seconds)
         wall = time.perf_counter() - t
         spikes, synops = [], 0.0
-        for li, counts in enumerate(net.probe_counts):
-            fan = net.fan_out(li)
-            n = {k: float(sim.data[p].sum()) for k, p in counts.items()}
+        for li in range(len(net.layers)):
+            fan, n = net.fan_out(li), net.spikes(sim, li)
             spikes.append(n)
             synops += sum(n[k] * fan[k] for k in n)
         out = {"logits": classify(net.spec, sim, net), "wall_s": wall,
                "sim_s": net.run_seconds, "spikes": sum(sum(s.values()) for s in spikes),
                "spikes_by_kind": {k: sum(s.get(k, 0.0) for s in spikes) for k in net.KINDS},
                "synops": synops,
-               "intensity": [net.intensity(sim, li) for li in range(len(net.probe_w))],
+               "work_s": net.n_steps * net.step_seconds,
+               "intensity": [net.intensity(sim, li) for li in range(len(net.layers))],
                "active": [lay["active"] for lay in net.layers]}
         if net.probe_spikes:
-            dt = sim.dt
-            out["trains"] = [(np.nonzero(sim.data[p])[1], np.nonzero(sim.data[p])[0] * dt)
-                             for p in net.probe_spikes]
+            out["trains"] = []
+            for li, p in enumerate(net.probe_spikes):  # the event windows of this clip's steps
+                lo = (2 * li + 1) * net.window.m
+                steps, idx = np.nonzero(sim.data[p][lo:lo + net.n_steps * net.window.m])
+                out["trains"].append((idx, steps * sim.dt))
         return out
 
 
@@ -151,7 +155,8 @@ class Brian2Runner:
         spikes = np.array(r["spikes"], float)
         # the last layer's events feed only the head's stream, counted like the others
         out = {"logits": r["logits"], "wall_s": r["wall_s"],
-               "sim_s": r["sim_s"], "spikes": float(spikes.sum()),
+               "sim_s": r["sim_s"], "work_s": len(feats) * self.net.step_seconds,
+               "spikes": float(spikes.sum()),
                "spikes_by_kind": {"e": float(spikes.sum())},
                "synops": float(sum(s * f for s, f in zip(spikes, self.fan))),
                "intensity": r["intensity"], "active": self.net.active}
@@ -204,7 +209,7 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
         t0 = time.perf_counter()
         runner = RUNNERS[b](spec, radii, opt)
         build_s = time.perf_counter() - t0
-        preds, walls, sims, spikes, synops = [], [], [], [], []
+        preds, walls, sims, works, spikes, synops = [], [], [], [], [], []
         dec = [[] for _ in spec.layers]
         ref = [[] for _ in spec.layers]
         n_neur = sum(runner.n_neurons.values())
@@ -221,7 +226,7 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
                                           for d, r in zip(dec, ref)],
                 "neurons": runner.n_neurons, "build_s": build_s,
                 "spikes_per_inference": float(np.mean(spikes)),
-                "mean_rate_hz": float(np.mean(spikes) / n_neur / np.mean(sims)),
+                "mean_rate_hz": float(np.mean(spikes) / n_neur / np.mean(works)),
                 "synops_per_inference": syn,
                 "energy_uj_estimate": syn * PJ_SYNOP_LOIHI * 1e-6,
                 "sim_seconds_per_wall_second": float(np.sum(sims) / np.sum(walls)),
@@ -232,7 +237,7 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
         for i in tqdm(range(n), desc=f"{b} ({n} clips)", unit="clip", leave=False):
             r = runner.run(feats[i])
             preds.append(int(np.argmax(r["logits"])))
-            walls.append(r["wall_s"]), sims.append(r["sim_s"])
+            walls.append(r["wall_s"]), sims.append(r["sim_s"]), works.append(r["work_s"])
             spikes.append(r["spikes"]), synops.append(r["synops"])
             for li, act in enumerate(r["active"]):
                 if len(act):

@@ -180,8 +180,9 @@ class ThresholdArray(nengo.Network):
     needs |a_c| > theta. ``neurons`` is the ensemble of all C populations.
     """
 
-    def __init__(self, theta, radii, n_neurons=40, tau=0.005, dims=1, seed=0, neuron_type=None,
-                 label="events", add_to_container=None):
+    def __init__(self, theta, radii, n_neurons=40, tau=0.005, dims=1, seed=0,
+                 max_rates=(100.0, 200.0), neuron_type=None, label="events",
+                 add_to_container=None):
         super().__init__(label=label, add_to_container=add_to_container)
         theta = np.atleast_1d(theta).astype(float)
         radii = np.broadcast_to(np.asarray(radii, float), theta.shape)
@@ -203,7 +204,7 @@ class ThresholdArray(nengo.Network):
                 enc = np.stack([np.cos(phi), np.sin(phi)], 1)
                 pts = nengo.dists.UniformHypersphere().sample(1000, 2, rng=np.random.RandomState(c))
             pops.append(nef_population(
-                n, dims, rng, intercepts=(rho, rho + 0.9 * (1 - rho)), max_rates=(100.0, 200.0),
+                n, dims, rng, intercepts=(rho, rho + 0.9 * (1 - rho)), max_rates=max_rates,
                 function=lambda x, rho=rho: np.maximum(np.linalg.norm(x, axis=1, keepdims=True)
                                                        - rho, 0),
                 encoders=enc, eval_points=pts, neuron_type=neuron_type))
@@ -238,30 +239,100 @@ def coupling_matrix(offsets, coupling, channels) -> np.ndarray:
 # the whole network
 
 
+class _Window:
+    """Which rate-model step ("window") a simulator time belongs to: steps n = 1, 2, ... of
+    length dt; window k holds steps k*m + 1 ... (k+1)*m, m = step_seconds / dt."""
+
+    def __init__(self, step_seconds: float, dt: float):
+        self.m = int(round(step_seconds / dt))
+        if self.m < 2 or abs(self.m * dt - step_seconds) > 1e-9:
+            raise ValueError(f"step_seconds ({step_seconds}) must be a multiple (>= 2) of dt ({dt})")
+        self.dt, self.seconds = dt, step_seconds
+
+    def index(self, t: float) -> int:
+        return (int(round(t / self.dt)) - 1) // self.m
+
+
+class _Hold:
+    """Node function: outputs its input as it was at the end of the previous window."""
+
+    def __init__(self, window: _Window, size: int):
+        self.window, self.size = window, size
+        self.reset()
+
+    def reset(self):
+        self.current, self.last, self.held = -1, np.zeros(self.size), np.zeros(self.size)
+
+    def __call__(self, t, x):
+        k = self.window.index(t)
+        if k != self.current:
+            self.held, self.current = self.last, k
+        self.last = np.array(x)
+        return self.held
+
+
+class _Stage:
+    """Node function closing layer l: input [x^l (C), mixed decoded events (C)]; output the next
+    layer's input, held for a window: at the boundary of window k it becomes
+    ``x^l (seen in window k - 2) + mean of the events over window k - 1 + b`` (zero before
+    window ``first``, when the pipeline has not reached the next layer yet)."""
+
+    def __init__(self, window: _Window, b: np.ndarray, first: int):
+        self.window, self.b, self.first, self.C = window, b, first, len(b)
+        self.reset()
+
+    def reset(self):
+        z = np.zeros(self.C)
+        self.current, self.acc, self.prev_x, self.xd, self.out = -1, z, z, z, z
+
+    def __call__(self, t, v):
+        x, e = v[:self.C], v[self.C:]
+        k = self.window.index(t)
+        if k != self.current:
+            if self.current >= 0:
+                mean = self.acc * self.window.dt / self.window.seconds
+                self.out = self.xd + mean + self.b if k >= self.first else np.zeros(self.C)
+                self.xd = self.prev_x
+            self.acc, self.current = np.zeros(self.C), k
+        self.acc = self.acc + e
+        self.prev_x = np.array(x)
+        return self.out
+
+
 class FreqFormerNetwork(nengo.Network):
     """A whole FreqFormer classifier from a ``NetworkSpec``, as spiking populations.
 
     Per layer: ``ResonatorArray`` (z, all C channels) -> coupling transform (w = Q z) ->
     ``ThresholdArray`` on the 2-D w of each channel (events) -> channel mix into the residual
-    stream (a Node). Channels that never cross their threshold on the calibration data
+    stream. Channels that never cross their threshold on the calibration data
     (``radii["active"]``) get no threshold population: they would never fire.
 
-    ``radii`` come from the rate model on calibration features (``calibrate``), so every
-    population represents the range its channel actually uses. One rate-model step lasts
-    ``spec.step_seconds`` of simulated time (the filter bank's hop: real time for audio). The
-    input is swapped with ``set_features`` and ``sim.reset()``, so one build serves many clips.
+    The network is synchronous and pipelined so that it computes the rate model's discrete steps
+    (not a smeared continuous-time cousin of them): one step lasts ``step_seconds`` of simulated
+    time (a window). Layer l integrates step t in window t + 2l with its input held; the coupled
+    state at the window's end is held for the next window, in which the threshold populations
+    fire; their decoded spikes, averaged over that window and mixed, plus the residual, become
+    layer l + 1's input for window t + 2l + 2. A clip of T steps takes T + 2L windows (latency
+    2L steps). Holding, averaging, the residual sums and the EnergyNorm (a division by the energy
+    over all channels, which no single population computes) run in ``nengo.Node`` s, i.e.
+    off-neuron, as they would off-chip on Loihi; the head (pooling, norm, read-out) is applied
+    to the probed output after the run (``classify``).
 
-    Probes: ``probe_out`` (residual stream after the last layer), per layer ``probe_state``
-    (decoded z, 2C), ``probe_w`` (the coupled state w of the active channels, 2 per channel;
-    ``intensity`` gives |w|), ``probe_events``,
-    and ``probe_counts`` (spikes per step of each population kind, for synaptic-operation counts);
-    with ``record_spikes`` also ``probe_spikes`` (the event neurons' spike trains).
+    ``radii`` come from the rate model on calibration features (``calibrate``), so every
+    population represents the range its channel actually uses. The input is swapped with
+    ``set_features`` and ``sim.reset()``, so one build serves many clips.
+
+    Probes: ``probe_out`` (the stream after the last layer), per layer ``probe_state`` (the
+    represented z, 2C), ``probe_w`` (the held coupled state w of the active channels, 2 per
+    channel; ``intensity`` gives |w|) and ``probe_counts`` (spikes per simulator step of each
+    population kind, for synaptic-operation counts); with ``record_spikes`` also
+    ``probe_spikes`` (the event neurons' spike trains).
     """
 
     KINDS = ("z", "e")
 
     def __init__(self, spec, radii: dict, n_neurons: int = 100, n_event_neurons: int = 20,
-                 tau: float = 0.01, tau_events: float = 0.005, dt: float = 0.001,
+                 tau: float = 0.05, event_rates=(400.0, 800.0), dt: float = 0.001,
                  step_seconds: float | None = None, neuron_type=None,
                  record_spikes: bool = False, seed: int = 0, label="FreqFormer",
                  add_to_container=None):
@@ -270,7 +341,9 @@ class FreqFormerNetwork(nengo.Network):
 
         self.spec, self.dt = spec, dt
         self.step_seconds = spec.step_seconds if step_seconds is None else step_seconds
+        self.window = _Window(self.step_seconds, dt)
         self._feats = np.zeros((1, spec.n_features))
+        self._stateful = []
         C = spec.n_channels
         with self:
             self.input = nengo.Node(self._feature_at, label="features")
@@ -279,7 +352,7 @@ class FreqFormerNetwork(nengo.Network):
             bias = nengo.Node(1.0, label="bias")
             nengo.Connection(bias, x, transform=spec.embed_b[:, None], synapse=None)
             self.layers, self.probe_state, self.probe_w = [], [], []
-            self.probe_events, self.probe_counts, self.probe_spikes = [], [], []
+            self.probe_counts, self.probe_spikes = [], []
             for li, L in enumerate(spec.layers):
                 norm = nengo.Node(lambda t, v, g=L.norm_gain: energy_norm(v, g), size_in=C,
                                   label=f"norm{li}")
@@ -290,25 +363,29 @@ class FreqFormerNetwork(nengo.Network):
                                      label=f"resonators{li}")
                 nengo.Connection(norm, res.input, synapse=None)
                 active = np.flatnonzero(radii["active"][li])
-                x_next = nengo.Node(size_in=C, label=f"x{li + 1}")
-                nengo.Connection(x, x_next, synapse=None)
-                nengo.Connection(bias, x_next, transform=L.out_b[:, None], synapse=None)
+                stage = _Stage(self.window, L.out_b, first=2 * (li + 1))
+                x_next = nengo.Node(stage, size_in=2 * C, size_out=C, label=f"x{li + 1}")
+                self._stateful.append(stage)
+                nengo.Connection(x, x_next[:C], synapse=None)
                 layer = {"z": res, "active": active, "e": None}
+                self.probe_w.append(None)
                 if len(active):
-                    # phase-locked coupling synapses: w = Q z of the active channels, fed as
-                    # 2-D input to their threshold populations
-                    w = nengo.Node(size_in=2 * len(active), label=f"w{li}")
+                    # phase-locked coupling synapses: w = Q z of the active channels, held over
+                    # the next window as the 2-D input of their threshold populations
+                    hold = _Hold(self.window, 2 * len(active))
+                    self._stateful.append(hold)
+                    w = nengo.Node(hold, size_in=2 * len(active), label=f"w{li}")
                     nengo.Connection(res.output, w, synapse=None,
                                      transform=coupling_matrix(L.offsets, L.coupling, active))
                     ev = ThresholdArray(L.theta[active], radii["intensity"][li][active],
-                                        n_event_neurons, tau_events, dims=2, seed=seed + 200 + li,
-                                        neuron_type=neuron_type, label=f"events{li}")
+                                        n_event_neurons, None, dims=2, seed=seed + 200 + li,
+                                        max_rates=event_rates, neuron_type=neuron_type,
+                                        label=f"events{li}")
                     nengo.Connection(w, ev.input, synapse=None)
-                    nengo.Connection(ev.output, x_next, transform=L.out_w[:, active],
+                    nengo.Connection(ev.output, x_next[C:], transform=L.out_w[:, active],
                                      synapse=None)
                     layer["e"] = ev
-                    self.probe_w.append(nengo.Probe(w, synapse=None))
-                    self.probe_events.append(nengo.Probe(ev.output, synapse=None))
+                    self.probe_w[-1] = nengo.Probe(w, synapse=None)
                     if record_spikes:
                         self.probe_spikes.append(nengo.Probe(ev.neurons.neurons))
                 counts = {}
@@ -327,7 +404,7 @@ class FreqFormerNetwork(nengo.Network):
             self.probe_out = nengo.Probe(x, synapse=None)
 
     def _feature_at(self, t):
-        return self._feats[min(int(t / self.step_seconds), len(self._feats) - 1)]
+        return self._feats[min(self.window.index(t), len(self._feats) - 1)]
 
     def set_features(self, features: np.ndarray) -> None:
         """The (T, F) normalised front-end features of the next clip (then ``sim.reset()``)."""
@@ -335,6 +412,8 @@ class FreqFormerNetwork(nengo.Network):
         if features.ndim != 2 or features.shape[1] != self.spec.n_features:
             raise ValueError(f"features must be (T, {self.spec.n_features}), got {features.shape}")
         self._feats = features
+        for f in self._stateful:
+            f.reset()
 
     @property
     def n_steps(self) -> int:
@@ -342,17 +421,30 @@ class FreqFormerNetwork(nengo.Network):
 
     @property
     def run_seconds(self) -> float:
-        return self.n_steps * self.step_seconds
+        """Simulated time of one clip: T + 2L windows (the pipeline's latency is 2L)."""
+        return (self.n_steps + 2 * len(self.layers)) * self.step_seconds
 
-    def step_samples(self, sim, probe) -> np.ndarray:
-        """A probe's data sampled at the end of every rate-model step: (T, dims)."""
-        idx = np.round(np.arange(1, self.n_steps + 1) * self.step_seconds / sim.dt).astype(int) - 1
-        return sim.data[probe][np.clip(idx, 0, len(sim.trange()) - 1)]
+    def window_samples(self, sim, probe, first: int) -> np.ndarray:
+        """A probe's data at the last simulator step of windows first ... first + T - 1."""
+        idx = (np.arange(first, first + self.n_steps) + 1) * self.window.m - 1
+        return sim.data[probe][idx]
 
     def intensity(self, sim, li: int) -> np.ndarray:
-        """|w| of layer li's active channels at the end of every step: (T, n_active)."""
-        w = self.step_samples(sim, self.probe_w[li])
+        """|w| of layer li's active channels for steps 0..T-1: (T, n_active)."""
+        if self.probe_w[li] is None:
+            return np.zeros((self.n_steps, 0))
+        w = self.window_samples(sim, self.probe_w[li], 2 * li + 1)
         return np.hypot(w[:, 0::2], w[:, 1::2])
+
+    def spikes(self, sim, li: int) -> dict:
+        """Spikes of layer li's populations in the windows where they work on this clip's
+        steps (resonators: windows 2l ..., events: 2l + 1 ...)."""
+        out = {}
+        for kind, probe in self.probe_counts[li].items():
+            first = 2 * li + (kind == "e")
+            lo, hi = first * self.window.m, (first + self.n_steps) * self.window.m
+            out[kind] = float(sim.data[probe][lo:hi].sum())
+        return out
 
     def fan_out(self, li: int) -> dict:
         """Per population kind of layer li, the number of neurons one spike reaches when the
@@ -379,6 +471,6 @@ def classify(spec, sim, net: FreqFormerNetwork) -> np.ndarray:
     """Logits from the spiking run: the head applied to the probed output, pooled over steps."""
     from freqformer_snn.export import energy_norm
 
-    x = net.step_samples(sim, net.probe_out)  # (T, C)
+    x = net.window_samples(sim, net.probe_out, 2 * len(net.layers))  # (T, C)
     pooled = x.mean(0) if spec.pool == "mean" else x[-1]
     return energy_norm(pooled, spec.head_norm_gain) @ spec.head_w.T + spec.head_b
