@@ -11,6 +11,7 @@ seconds per wall second, and an energy estimate from operation counts.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,6 +199,7 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
     res = {"title": title, "data": data_note, "clips": n, "calibration_clips": min(
         opt.calibration, len(x_calib)), "steps_per_clip": T, "input_seconds": T * spec.step_seconds,
         "machine": machine(), "spec": str(out / "network"),
+        "command": " ".join(["python", *sys.orig_argv[1:]]),
         "rate": {"accuracy": float((rate_pred == y).mean()),
                  "agrees_with_torch": float((rate_pred == torch_pred).mean()),
                  "macs_per_inference": rate_macs,
@@ -295,11 +297,17 @@ def markdown(res: dict, final: bool = False) -> str:
               "(Nengo: resonator, coupling and event populations; Brian2: event neurons to the "
               "next layer's stream; its resonators and coupling are continuous compartments "
               "and not counted). Published: Loihi keyword spotting 0.27 mJ per inference "
-              "(Blouw et al. 2018).", ""]
+              "(Blouw et al. 2018).",
+              "Both networks are synchronous pipelines: layer l works on step t in window t + 2l "
+              "(inputs held over a window, events counted over the next), so they compute the "
+              "rate model's steps with a latency of 2 steps per layer; spikes are counted in the "
+              "windows where each population works on this clip.", ""]
     for b, r in res["backends"].items():
-        lines.append(f"- {b}: settings {r['settings']}; neurons {r['neurons']}; build "
+        lines.append(f"- {b}: energy estimate ×{r['energy_uj_estimate'] / rate['energy_uj_estimate']:.1f} "
+                     f"the rate model's; settings {r['settings']}; neurons {r['neurons']}; build "
                      f"{r['build_s']:.1f} s; median wall time per clip "
                      f"{r['wall_s_per_clip_median']:.2f} s.")
+    lines += ["", f"Command: `{res['command']}`"]
     if not final:
         lines += ["", "**Partial results**: the run is still going (or was stopped)."]
     lines += [""] + [f"![{f}]({f})" for f in res.get("figures", [])]
