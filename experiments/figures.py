@@ -114,7 +114,7 @@ def spike_raster(run: dict, path: Path, title: str = "") -> Path:
     for li, (ax, (idx, t)) in enumerate(zip(axes[:, 0], trains)):
         ax.plot(t, idx, "|", ms=2, color="k", alpha=0.6)
         ax.set(ylabel=f"layer {li}\nneuron")
-    axes[-1, 0].set(xlabel="simulated time (s)")
+    axes[-1, 0].set(xlabel="simulated time from the layer's first event window (s)")
     axes[0, 0].set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
