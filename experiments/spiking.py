@@ -37,7 +37,7 @@ class SpikingOptions:
     backend: str = field("torch", "torch: train and evaluate rate models; nengo and/or brian2 "
                                   "(comma-separated): run --checkpoint as a spiking network")
     checkpoint: str = field("", "trained FreqFormer checkpoint for the spiking backends")
-    limit: int = field(100, "spiking backends: number of test clips to run")
+    limit: int = field(0, "spiking backends: run the first N test clips (0: the whole test set)")
     calibration: int = field(200, "spiking backends: held-out clips that set population ranges")
     n_neurons: int = field(400, "nengo: neurons per resonator population")
     n_event_neurons: int = field(40, "nengo: neurons per threshold (event) population")
@@ -62,8 +62,8 @@ class SpikingOptions:
                              f"got {self.backend!r}")
         if not self.checkpoint:
             raise ValueError("--backend nengo/brian2 needs --checkpoint PATH (a trained FreqFormer)")
-        if self.limit < 1 or self.calibration < 1:
-            raise ValueError("--limit and --calibration must be positive")
+        if self.limit < 0 or self.calibration < 1:
+            raise ValueError("--limit must be >= 0 and --calibration positive")
         return chosen
 
 
@@ -186,7 +186,7 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
     out.mkdir(parents=True, exist_ok=True)
     spec = export(model, labels)
     spec.save(out / "network")
-    n = min(opt.limit, len(x_test))
+    n = len(x_test) if opt.limit == 0 else min(opt.limit, len(x_test))
     feats, y = features(model, x_test[:n]), np.asarray(y_test[:n])
     radii = calibrate(spec, features(model, x_calib[:opt.calibration]))
     rate_logits, trace = rate_forward(spec, feats, record=True)

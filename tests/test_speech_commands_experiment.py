@@ -78,6 +78,7 @@ def test_spiking_backends_on_the_trained_model(quick_run, capsys):
 @pytest.mark.parametrize("argv, msg", [
     (["--backend", "loihi2"], "--backend must be"),
     (["--backend", "nengo"], "needs --checkpoint"),
+    (["--backend", "brian2", "--checkpoint", "x.pt", "--limit", "-1"], "--limit must be"),
 ])
 def test_spiking_flag_errors(argv, msg, capsys):
     with pytest.raises(SystemExit):
