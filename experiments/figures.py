@@ -12,6 +12,14 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 
+def _save(fig, path: Path, dpi: int = 120) -> Path:
+    """Lay out, write and close a figure; returns its path."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def learning_curves(histories: dict, labels: dict, path: Path, monitor: str,
                     reference: tuple[float, str] | None = None) -> Path:
     """Training loss and monitored accuracy per epoch, one line per model."""
@@ -24,10 +32,7 @@ def learning_curves(histories: dict, labels: dict, path: Path, monitor: str,
     if reference:
         ax[1].axhline(reference[0], color="grey", ls=":", lw=1, label=reference[1])
     ax[1].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def frequency_field(model, x1: torch.Tensor, path: Path, title: str = "",
@@ -66,10 +71,7 @@ def frequency_field(model, x1: torch.Tensor, path: Path, title: str = "",
                 ax.set_ylabel("channel (by ω)")
             if i == n - 1:
                 ax.set_xlabel("time step")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=110)
 
 
 def confusion(cm: np.ndarray, labels: list[str], path: Path, title: str = "") -> Path:
@@ -85,10 +87,7 @@ def confusion(cm: np.ndarray, labels: list[str], path: Path, title: str = "") ->
     ax.set_xticks(range(len(labels)), labels, rotation=60, fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set(xlabel="predicted", ylabel="true", title=title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def accuracy_vs_snr(curves: dict, labels: dict, path: Path) -> Path:
@@ -100,10 +99,7 @@ def accuracy_vs_snr(curves: dict, labels: dict, path: Path) -> Path:
     ax.set(xlabel="SNR (dB), held-out background noise", ylabel="test accuracy (%)")
     ax.invert_xaxis()
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def spike_raster(run: dict, path: Path, title: str = "") -> Path:
@@ -116,10 +112,7 @@ def spike_raster(run: dict, path: Path, title: str = "") -> Path:
         ax.set(ylabel=f"layer {li}\nneuron")
     axes[-1, 0].set(xlabel="simulated time from the layer's first event window (s)")
     axes[0, 0].set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def decoded_intensity(run: dict, trace: list, step_seconds: float, path: Path, title: str = "",
@@ -138,7 +131,4 @@ def decoded_intensity(run: dict, trace: list, step_seconds: float, path: Path, t
         ax.set(ylabel=f"layer {li}\n|w|")
     axes[-1, 0].set(xlabel="input time (s)")
     axes[0, 0].set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

@@ -120,7 +120,6 @@ class NengoRunner:
             synops += sum(n[k] * fan[k] for k in n)
         out = {"logits": classify(net.spec, sim, net), "wall_s": wall,
                "sim_s": net.run_seconds, "spikes": sum(sum(s.values()) for s in spikes),
-               "spikes_by_kind": {k: sum(s.get(k, 0.0) for s in spikes) for k in net.KINDS},
                "synops": synops,
                "work_s": net.n_steps * net.step_seconds,
                "intensity": [net.intensity(sim, li) for li in range(len(net.layers))],
@@ -158,7 +157,6 @@ class Brian2Runner:
         out = {"logits": r["logits"], "wall_s": r["wall_s"],
                "sim_s": r["sim_s"], "work_s": len(feats) * self.net.step_seconds,
                "spikes": float(spikes.sum()),
-               "spikes_by_kind": {"e": float(spikes.sum())},
                "synops": float(sum(s * f for s, f in zip(spikes, self.fan))),
                "intensity": r["intensity"], "active": self.net.active}
         if r["trains"]:

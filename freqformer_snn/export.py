@@ -227,6 +227,13 @@ def couple(z: np.ndarray, offsets: np.ndarray, coupling: np.ndarray) -> np.ndarr
     return w
 
 
+def head(spec: NetworkSpec, x: np.ndarray) -> np.ndarray:
+    """Logits from the residual stream after the last layer, x (..., T, C): pool over time,
+    EnergyNorm, linear read-out. Every backend applies it to its own stream."""
+    pooled = x.mean(-2) if spec.pool == "mean" else x[..., -1, :]
+    return energy_norm(pooled, spec.head_norm_gain) @ spec.head_w.T + spec.head_b
+
+
 def rate_forward(spec: NetworkSpec, features: np.ndarray, record: bool = False):
     """Run the described rate network one step at a time on normalised front-end features.
 
@@ -250,8 +257,7 @@ def rate_forward(spec: NetworkSpec, features: np.ndarray, record: bool = False):
         e = np.maximum(a - L.theta, 0.0)
         x = x + e @ L.out_w.T + L.out_b
         trace.append({"state": np.abs(zs), "intensity": a, "events": e})
-    pooled = x.mean(1) if spec.pool == "mean" else x[:, -1]
-    logits = energy_norm(pooled, spec.head_norm_gain) @ spec.head_w.T + spec.head_b
+    logits = head(spec, x)
     return (logits, trace) if record else logits
 
 

@@ -256,7 +256,6 @@ class FreqFormerNetwork:
         self.net = b2.Network(*objects, self.state, self._embed, name=name)
         self.net.store("init")
         self.n_neurons = sum(len(e) for e in self.events if e is not None)
-        self.n_synapses = {o.name: len(o) for o in objects if isinstance(o, b2.Synapses)}
 
     def _embedded(self, k: int) -> np.ndarray:
         f = self._feats[k] if k < len(self._feats) else np.zeros(self.spec.n_features)
@@ -270,7 +269,7 @@ class FreqFormerNetwork:
         """Simulate one clip of (T, F) normalised features. Returns logits, per layer the
         intensities |w| of the active channels and |z| (T, ...), per layer the spikes of the
         clip's windows, the spike trains (when recorded) and the wall time of the simulation."""
-        from freqformer_snn.export import energy_norm
+        from freqformer_snn.export import head
 
         features = np.asarray(features, np.float64)
         if features.ndim != 2 or features.shape[1] != self.spec.n_features:
@@ -283,8 +282,7 @@ class FreqFormerNetwork:
         self.net.run((T + 2 * nl) * step * b2.second, namespace={})
         wall = time.perf_counter() - t0
         x = np.asarray(getattr(self.state, f"xin{nl}")).T[2 * nl:2 * nl + T]  # (T, C)
-        pooled = x.mean(0) if self.spec.pool == "mean" else x[-1]
-        logits = energy_norm(pooled, self.spec.head_norm_gain) @ self.spec.head_w.T + self.spec.head_b
+        logits = head(self.spec, x)
         res = {"logits": logits, "wall_s": wall, "sim_s": (T + 2 * nl) * step, "intensity": [],
                "state": [], "spikes": [], "trains": []}
         for l, act in enumerate(self.active):

@@ -469,8 +469,6 @@ class FreqFormerNetwork(nengo.Network):
 
 def classify(spec, sim, net: FreqFormerNetwork) -> np.ndarray:
     """Logits from the spiking run: the head applied to the probed output, pooled over steps."""
-    from freqformer_snn.export import energy_norm
+    from freqformer_snn.export import head
 
-    x = net.window_samples(sim, net.probe_out, 2 * len(net.layers))  # (T, C)
-    pooled = x.mean(0) if spec.pool == "mean" else x[-1]
-    return energy_norm(pooled, spec.head_norm_gain) @ spec.head_w.T + spec.head_b
+    return head(spec, net.window_samples(sim, net.probe_out, 2 * len(net.layers)))  # (T, C)
