@@ -132,3 +132,15 @@ def decoded_intensity(run: dict, trace: list, step_seconds: float, path: Path, t
     axes[-1, 0].set(xlabel="input time (s)")
     axes[0, 0].set_title(title)
     return _save(fig, path)
+
+
+def core_map(cores: list[dict], limits: dict, path: Path, title: str = "") -> Path:
+    """Per Loihi core, the fraction of each resource used (compartments, axons, synapse memory),
+    cores in nengo-loihi's order (one ensemble block per core)."""
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    idx = np.arange(len(cores))
+    for k in limits:
+        ax.plot(idx, [c[k] / limits[k] for c in cores], ".", ms=4, label=k)
+    ax.set(xlabel="core", ylabel="fraction of the core's limit", ylim=(0, 1.05), title=title)
+    ax.legend(ncol=4, fontsize=8, loc="upper right")
+    return _save(fig, path)

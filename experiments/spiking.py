@@ -21,10 +21,11 @@ import torch
 
 from freqformer_snn.counting import freqformer_flops
 from freqformer_snn.export import calibrate, export, rate_forward
+from loihi.report import DoesNotFit
 
 from .common import field, fmt_int, machine, md_table, write_results
 
-BACKENDS = ("nengo", "brian2")
+BACKENDS = ("nengo", "brian2", "loihi")
 # ../shared/ANCHORS.md (published per-operation energies; the products below are estimates)
 PJ_SYNOP_LOIHI = 23.6  # Davies et al. 2018
 PJ_MAC_FP32_45NM = 4.6  # Horowitz 2014
@@ -51,6 +52,16 @@ class SpikingOptions:
                                           "at the largest calibrated intensity")
     brian2_dt: float = field(5e-4, "brian2: integration step (s)")
     brian2_target: str = field("cython", "brian2 code generation: cython or numpy")
+    loihi_target: str = field("auto", "loihi: auto (the chip if NxSDK imports, else the emulator), "
+                                      "sim (bit-accurate emulator), simreal (emulator in float)")
+    loihi_neurons: int = field(100, "loihi: LIF neurons per resonator ensemble")
+    loihi_event_neurons: int = field(20, "loihi: LIF neurons per threshold ensemble")
+    loihi_slowdown: float = field(4.0, "loihi: simulated seconds per second of input")
+    loihi_cores: int = field(4096, "loihi: neuron cores available (128 per chip; 4096 = a 32-chip "
+                                   "Nahuku board); a network needing more gets a 'does not fit' "
+                                   "report")
+    loihi_float_clips: int = field(20, "loihi: clips also run on the float emulator (simreal), "
+                                       "to measure what weight quantisation costs")
     save_every: int = field(25, "spiking backends: write the results so far every N clips")
 
     def spiking_backends(self) -> list[str]:
@@ -61,7 +72,8 @@ class SpikingOptions:
             raise ValueError(f"--backend must be torch or a comma-separated subset of {BACKENDS}, "
                              f"got {self.backend!r}")
         if not self.checkpoint:
-            raise ValueError("--backend nengo/brian2 needs --checkpoint PATH (a trained FreqFormer)")
+            raise ValueError("--backend nengo/brian2/loihi needs --checkpoint PATH (a trained "
+                             "FreqFormer)")
         if self.limit < 0 or self.calibration < 1:
             raise ValueError("--limit must be >= 0 and --calibration positive")
         return chosen
@@ -164,7 +176,93 @@ class Brian2Runner:
         return out
 
 
-RUNNERS = {"nengo": NengoRunner, "brian2": Brian2Runner}
+class LoihiRunner:
+    """The Loihi-shaped network (``loihi.network``) on nengo-loihi, a new simulator per clip
+    (nengo-loihi's has no reset), and the same network on nengo's reference simulator, the
+    float reference it is compared with. Raises ``loihi.report.DoesNotFit`` when the network
+    needs more than ``opt.loihi_cores`` cores or breaks a core's limits."""
+
+    def __init__(self, spec, radii, opt: SpikingOptions, record_spikes=False):
+        import nengo
+
+        from loihi import report, shim
+        from loihi.network import LoihiFreqFormer
+
+        self.target, self.target_note = shim.choose_target(opt.loihi_target)
+        kw = dict(n_neurons=opt.loihi_neurons, n_event_neurons=opt.loihi_event_neurons,
+                  tau=opt.tau, step_seconds=spec.step_seconds * opt.loihi_slowdown)
+        self.net = LoihiFreqFormer(spec, radii, loihi=True, **kw)
+        self.ref = LoihiFreqFormer(spec, radii, loihi=False, **kw)
+        self.ref_sim = nengo.Simulator(self.ref, progress_bar=False)
+        self.record, self.opt = record_spikes, opt
+        try:
+            sim = self._simulator(self.target)
+        except nengo.exceptions.BuildError as e:
+            raise report.DoesNotFit([str(e)]) from e
+        self.cores = report.core_report(sim.model)
+        problems = report.fit_problems(self.cores, opt.loihi_cores)
+        if problems:
+            sim.close()
+            raise report.DoesNotFit(problems, self.cores)
+        self.quantisation = None
+        if self.target == "sim":
+            with self._simulator("simreal") as float_sim:
+                self.quantisation = report.quantisation(float_sim.model, sim.model)
+        sim.close()
+        pops = self.net.populations
+        self.n_neurons = {k: sum(e.n_neurons for lay in pops for e in lay[k]) for k in ("z", "e")}
+        self.settings = {"target": self.target, "neuron_type": "LIF", **{
+            k: getattr(opt, k) for k in ("loihi_neurons", "loihi_event_neurons", "tau",
+                                         "loihi_slowdown", "loihi_cores")},
+            "dt_s": self.net.dt, "step_seconds": self.net.step_seconds,
+            "pipeline_latency_steps": 2 * len(spec.layers)}
+
+    def _simulator(self, target):
+        from loihi import shim
+
+        return shim.simulator(self.net, target)
+
+    def run(self, feats: np.ndarray, target: str | None = None, reference: bool = True) -> dict:
+        from loihi.report import OpCounter
+
+        net = self.net
+        net.set_features(feats)
+        sim = self._simulator(target or self.target)
+        ops = OpCounter(sim, record=self.record)
+        t = time.perf_counter()
+        sim.run(net.run_seconds)
+        wall = time.perf_counter() - t
+        out = {"logits": net.logits(sim), "wall_s": wall, "sim_s": net.run_seconds,
+               "work_s": net.n_steps * net.step_seconds,
+               "spikes": float(ops.spikes.sum()) + ops.input_spikes, "synops": ops.synops,
+               "intensity": [net.intensity(sim, li) for li in range(len(net.spec.layers))],
+               "active": net.active}
+        if self.record:  # event neurons of each layer, in their event windows
+            steps = np.arange(len(ops.trains))
+            out["trains"] = []
+            for li in range(len(net.spec.layers)):
+                sls = [sl for k, sl in ops.slices.items() if f"'e{li}." in k]  # "<Ensemble 'e0.3'>"
+                lo = (2 * li + 1) * net.window.m
+                idx, ts = [], []
+                for s in steps[lo:lo + net.n_steps * net.window.m]:
+                    fired = ops.trains[s]
+                    for j, sl in enumerate(sls):
+                        hit = fired[(fired >= sl.start) & (fired < sl.stop)] - sl.start
+                        idx.append(hit + j * (sl.stop - sl.start))
+                        ts.append(np.full(len(hit), (s - lo) * sim.dt))
+                out["trains"].append((np.concatenate(idx), np.concatenate(ts)))
+        sim.close()
+        if reference:
+            self.ref.set_features(feats)
+            self.ref_sim.reset()
+            self.ref_sim.run(self.ref.run_seconds)
+            out["reference_logits"] = self.ref.logits(self.ref_sim)
+            out["reference_intensity"] = [self.ref.intensity(self.ref_sim, li)
+                                          for li in range(len(self.ref.spec.layers))]
+        return out
+
+
+RUNNERS = {"nengo": NengoRunner, "brian2": Brian2Runner, "loihi": LoihiRunner}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -207,18 +305,27 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
     figures = []
     for b in backends:
         t0 = time.perf_counter()
-        runner = RUNNERS[b](spec, radii, opt)
+        try:
+            runner = RUNNERS[b](spec, radii, opt)
+        except DoesNotFit as e:  # a report, not a crash
+            res["backends"][b] = {"fits": False, "problems": e.problems, "settings": {
+                k: getattr(opt, k) for k in ("loihi_neurons", "loihi_event_neurons",
+                                             "loihi_cores")},
+                **{k: v for k, v in e.report.items() if k != "per_core"}}
+            print(f"{b}: {e}", file=sys.stderr)
+            continue
         build_s = time.perf_counter() - t0
         preds, walls, sims, works, spikes, synops = [], [], [], [], [], []
         dec = [[] for _ in spec.layers]
         ref = [[] for _ in spec.layers]
+        nref_preds, nref_dec = [], [[] for _ in spec.layers]  # the backend's own reference
         n_neur = sum(runner.n_neurons.values())
 
         def summary(k: int) -> dict:
             """Measurements over the first k clips."""
             p = np.array(preds)
             syn = float(np.mean(synops))
-            return {
+            out = {
                 "clips_done": k, "accuracy": float((p == y[:k]).mean()),
                 "rate_accuracy_same_clips": float((rate_pred[:k] == y[:k]).mean()),
                 "agreement_with_rate": float((p == rate_pred[:k]).mean()),
@@ -233,6 +340,14 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
                 "input_seconds_per_wall_second": float(k * T * spec.step_seconds / np.sum(walls)),
                 "wall_s_per_clip_median": float(np.median(walls)),
                 "settings": runner.settings}
+            if nref_preds:  # loihi: the same network on nengo's reference simulator
+                q = np.array(nref_preds)
+                out["reference"] = {
+                    "accuracy": float((q == y[:k]).mean()),
+                    "agreement": float((p == q).mean()),
+                    "intensity_correlation": [pearson(d, r) if d else float("nan")
+                                              for d, r in zip(dec, nref_dec)]}
+            return out
 
         for i in tqdm(range(n), desc=f"{b} ({n} clips)", unit="clip", leave=False):
             r = runner.run(feats[i])
@@ -243,10 +358,16 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
                 if len(act):
                     dec[li].append(r["intensity"][li])
                     ref[li].append(trace[li]["intensity"][i][:, act])
+                    if "reference_intensity" in r:
+                        nref_dec[li].append(r["reference_intensity"][li])
+            if "reference_logits" in r:
+                nref_preds.append(int(np.argmax(r["reference_logits"])))
             if (i + 1) % opt.save_every == 0 and i + 1 < n:  # a long run leaves partial results
                 res["backends"][b] = summary(i + 1)
                 write_results(out, res, markdown(res))
         res["backends"][b] = summary(n)
+        if b == "loihi":
+            res["backends"][b]["loihi"] = loihi_section(runner, feats, y, preds, opt)
         # one clip again, with spike trains, for the figures
         demo = RUNNERS[b](spec, radii, opt, record_spikes=True).run(feats[0])
         figures.append(fig.spike_raster(demo, out / f"raster_{b}.png",
@@ -260,6 +381,34 @@ def run(model, labels: list[str], x_test: torch.Tensor, y_test: np.ndarray,
     return res
 
 
+PUBLISHED_LOIHI_KWS_MJ = 0.27  # Blouw et al. 2018, per inference (../shared/ANCHORS.md)
+
+
+def loihi_section(runner: LoihiRunner, feats, y, preds, opt: SpikingOptions) -> dict:
+    """What the chip imposes, and what quantisation costs: the first ``loihi_float_clips``
+    clips again on the float emulator (simreal), beside the quantised run's classes."""
+    from tqdm import tqdm
+
+    k = min(opt.loihi_float_clips, len(feats)) if runner.target == "sim" else 0
+    fl = [int(np.argmax(runner.run(feats[i], target="simreal", reference=False)["logits"]))
+          for i in tqdm(range(k), desc="loihi float emulator", unit="clip", leave=False)]
+    p = np.array(preds[:k])
+    return {"target": runner.target, "why": runner.target_note,
+            "cores": {kk: v for kk, v in runner.cores.items() if kk != "per_core"},
+            "quantisation": runner.quantisation,
+            "float_emulator": {"clips": k, "accuracy": float((np.array(fl) == y[:k]).mean()) if k
+                               else float("nan"),
+                               "quantised_accuracy_same_clips": float((p == y[:k]).mean()) if k
+                               else float("nan"),
+                               "same_class_as_quantised": float((np.array(fl) == p).mean()) if k
+                               else float("nan")},
+            "off_chip": "embedding, EnergyNorm, residual sums, window holds and the head run on "
+                        "the host (Loihi cores hold neurons and synapses only; the EnergyNorm "
+                        "divides by the energy over all channels); each layer crosses chip->host "
+                        "twice and host->chip twice",
+            "published_kws_mj": PUBLISHED_LOIHI_KWS_MJ}
+
+
 def markdown(res: dict, final: bool = False) -> str:
     rate = res["rate"]
     lines = [f"# {res['title']}: spiking backends", "",
@@ -271,7 +420,8 @@ def markdown(res: dict, final: bool = False) -> str:
     rows = [["rate model (numpy, from the spec)", f"{100 * rate['accuracy']:.1f}%", "—", "—", "—",
              "—", fmt_int(rate["macs_per_inference"]) + " MACs",
              f"{rate['energy_uj_estimate']:.2f} µJ (MACs × 4.6 pJ)", "—"]]
-    for b, r in res["backends"].items():
+    ran = {b: r for b, r in res["backends"].items() if r.get("fits", True)}
+    for b, r in ran.items():
         rows.append([f"{b} ({r['clips_done']} clips; rate model "
                      f"{100 * r['rate_accuracy_same_clips']:.1f}% on them)",
                      f"{100 * r['accuracy']:.1f}%", f"{100 * r['agreement_with_rate']:.1f}%",
@@ -300,13 +450,59 @@ def markdown(res: dict, final: bool = False) -> str:
               "(inputs held over a window, events counted over the next), so they compute the "
               "rate model's steps with a latency of 2 steps per layer; spikes are counted in the "
               "windows where each population works on this clip.", ""]
-    for b, r in res["backends"].items():
+    for b, r in ran.items():
         lines.append(f"- {b}: energy estimate ×{r['energy_uj_estimate'] / rate['energy_uj_estimate']:.1f} "
                      f"the rate model's; settings {r['settings']}; neurons {r['neurons']}; build "
                      f"{r['build_s']:.1f} s; median wall time per clip "
                      f"{r['wall_s_per_clip_median']:.2f} s.")
+    for b, r in res["backends"].items():
+        if not r.get("fits", True):
+            lines += ["", f"**{b}: the network does not fit** with these settings "
+                      f"({r['settings']}):", ""] + [f"- {p}" for p in r["problems"]]
+    if "loihi" in ran:
+        lines += [""] + loihi_markdown(ran["loihi"], rate)
     lines += ["", f"Command: `{res['command']}`"]
     if not final:
         lines += ["", "**Partial results**: the run is still going (or was stopped)."]
     lines += [""] + [f"![{f}]({f})" for f in res.get("figures", [])]
     return "\n".join(lines) + "\n"
+
+
+def loihi_markdown(r: dict, rate: dict) -> list[str]:
+    lo, ref = r["loihi"], r.get("reference", {})
+    c, q, fl = lo["cores"], lo["quantisation"], lo["float_emulator"]
+    mj = r["energy_uj_estimate"] / 1000
+    lines = ["## Loihi", "", f"Ran on {lo['why']}.", "",
+             md_table(["", "accuracy", "same class as the Loihi run", "corr. |w| per layer "
+                       "with the Loihi run"],
+                      [[f"Loihi ({lo['target']})", f"{100 * r['accuracy']:.1f}%", "—", "—"],
+                       ["same network, nengo reference simulator",
+                        f"{100 * ref['accuracy']:.1f}%", f"{100 * ref['agreement']:.1f}%",
+                        " / ".join(f"{v:.3f}" for v in ref["intensity_correlation"])],
+                       ["rate model (same clips)", f"{100 * r['rate_accuracy_same_clips']:.1f}%",
+                        f"{100 * r['agreement_with_rate']:.1f}%", "—"]]), "",
+             f"- Accuracy, Loihi minus nengo reference: "
+             f"{100 * (r['accuracy'] - ref['accuracy']):+.1f} points ({r['clips_done']} clips).",
+             f"- Cores: {c['cores']} ({c['chips']} chip(s) of 128), {fmt_int(c['compartments'])} "
+             f"compartments, {fmt_int(c['synapses'])} synapses; per core at most "
+             + ", ".join(f"{c['per_core_max'][k]} / {c['per_core_limit'][k]} {k}"
+                         for k in c["per_core_max"]) + f"; {c['host_nodes']} nodes on the host.",
+             f"- Off-chip: {lo['off_chip']}."]
+    if q:
+        lines.append(f"- Weight quantisation: {q['weight_bits']}-bit weights with a shared "
+                     f"exponent per synapse group; relative RMS weight error median "
+                     f"{q['relative_error_median']:.4f}, 90th percentile "
+                     f"{q['relative_error_p90']:.4f}, max {q['relative_error_max']:.4f} over "
+                     f"{q['synapse_groups']} groups.")
+    if fl["clips"]:
+        lines.append(f"- Quantisation's effect on accuracy ({fl['clips']} clips): float emulator "
+                     f"{100 * fl['accuracy']:.1f}% vs quantised {100 * fl['quantised_accuracy_same_clips']:.1f}%"
+                     f"; same class on {100 * fl['same_class_as_quantised']:.1f}%.")
+    lines += [f"- Energy **estimate** per inference: {mj:.3f} mJ ({fmt_int(r['synops_per_inference'])}"
+              f" synaptic operations x 23.6 pJ, on-chip synapse entries reached by each spike, "
+              f"host->chip spikes included; neuron updates and the host not counted) vs the "
+              f"published Loihi keyword spotter's {lo['published_kws_mj']} mJ (Blouw et al. "
+              f"2018) and the rate model's {rate['energy_uj_estimate'] / 1000:.4f} mJ estimate.",
+              f"- Emulator speed: {r['sim_seconds_per_wall_second']:.3f} simulated s per wall s "
+              f"({r['input_seconds_per_wall_second']:.3f} s of input per wall s)."]
+    return lines

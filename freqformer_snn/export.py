@@ -238,8 +238,8 @@ def rate_forward(spec: NetworkSpec, features: np.ndarray, record: bool = False):
     """Run the described rate network one step at a time on normalised front-end features.
 
     features: (B, T, F), i.e. ``(FrontEnd.features(x) - mean) / std``. Returns logits (B, n_out),
-    and with ``record=True`` also per layer {"state": |z|, "intensity": |w|, "events"} arrays
-    (B, T, C).
+    and with ``record=True`` also per layer {"drive": the normalised input h, "state": |z|,
+    "intensity": |w|, "events"} arrays (B, T, C).
     """
     x = features @ spec.embed_w.T + spec.embed_b  # (B, T, C)
     B, T, C = x.shape
@@ -256,19 +256,20 @@ def rate_forward(spec: NetworkSpec, features: np.ndarray, record: bool = False):
         a = np.abs(couple(zs, L.offsets, L.coupling))
         e = np.maximum(a - L.theta, 0.0)
         x = x + e @ L.out_w.T + L.out_b
-        trace.append({"state": np.abs(zs), "intensity": a, "events": e})
+        trace.append({"drive": h, "state": np.abs(zs), "intensity": a, "events": e})
     logits = head(spec, x)
     return (logits, trace) if record else logits
 
 
 def calibrate(spec: NetworkSpec, features: np.ndarray, margin: float = 1.2) -> dict:
     """What a spiking backend needs to know of the signal ranges, from the rate network on
-    calibration ``features`` (B, T, F): per layer and channel the largest |z| ("state") and |w|
-    ("intensity") reached, times ``margin`` (the radii of the populations), and "active" (whether
-    the channel ever crosses its threshold; channels that never do need no event neurons)."""
+    calibration ``features`` (B, T, F): per layer and channel the largest |h| ("drive"), |z|
+    ("state") and |w| ("intensity") reached, times ``margin`` (the radii of the populations),
+    and "active" (whether the channel ever crosses its threshold; channels that never do need no
+    event neurons)."""
     _, trace = rate_forward(spec, features, record=True)
-    radii = {k: [np.maximum(margin * rec[k].max(axis=(0, 1)), 1e-3) for rec in trace]
-             for k in ("state", "intensity")}
+    radii = {k: [np.maximum(margin * np.abs(rec[k]).max(axis=(0, 1)), 1e-3) for rec in trace]
+             for k in ("drive", "state", "intensity")}
     radii["active"] = [rec["events"].max(axis=(0, 1)) > 0 for rec in trace]
     return radii
 

@@ -299,7 +299,48 @@ class _Stage:
         return self.out
 
 
-class FreqFormerNetwork(nengo.Network):
+class _Clips:
+    """The clip interface of a pipelined network (``FreqFormerNetwork`` here and
+    ``loihi.network.LoihiFreqFormer``): features in, per-step samples out. Needs ``spec``,
+    ``window``, ``_feats``, ``_stateful`` (node functions to reset per clip) and ``probe_w``
+    (per layer the held coupled state of the active channels, times ``_w_unit[l]``)."""
+
+    def _feature_at(self, t):
+        return self._feats[min(self.window.index(t), len(self._feats) - 1)]
+
+    def set_features(self, features: np.ndarray) -> None:
+        """The (T, F) normalised front-end features of the next clip (then ``sim.reset()``, or a
+        new simulator where it has no reset, as nengo-loihi)."""
+        features = np.asarray(features, np.float64)
+        if features.ndim != 2 or features.shape[1] != self.spec.n_features:
+            raise ValueError(f"features must be (T, {self.spec.n_features}), got {features.shape}")
+        self._feats = features
+        for f in self._stateful:
+            f.reset()
+
+    @property
+    def n_steps(self) -> int:
+        return len(self._feats)
+
+    @property
+    def run_seconds(self) -> float:
+        """Simulated time of one clip: T + 2L windows (the pipeline's latency is 2L)."""
+        return (self.n_steps + 2 * len(self.spec.layers)) * self.step_seconds
+
+    def window_samples(self, sim, probe, first: int) -> np.ndarray:
+        """A probe's data at the last simulator step of windows first ... first + T - 1."""
+        idx = (np.arange(first, first + self.n_steps) + 1) * self.window.m - 1
+        return sim.data[probe][idx]
+
+    def intensity(self, sim, li: int) -> np.ndarray:
+        """|w| of layer li's active channels for steps 0..T-1: (T, n_active)."""
+        if self.probe_w[li] is None:
+            return np.zeros((self.n_steps, 0))
+        w = self.window_samples(sim, self.probe_w[li], 2 * li + 1)
+        return np.hypot(w[:, 0::2], w[:, 1::2]) * self._w_unit[li]
+
+
+class FreqFormerNetwork(_Clips, nengo.Network):
     """A whole FreqFormer classifier from a ``NetworkSpec``, as spiking populations.
 
     Per layer: ``ResonatorArray`` (z, all C channels) -> coupling transform (w = Q z) ->
@@ -353,6 +394,7 @@ class FreqFormerNetwork(nengo.Network):
             nengo.Connection(bias, x, transform=spec.embed_b[:, None], synapse=None)
             self.layers, self.probe_state, self.probe_w = [], [], []
             self.probe_counts, self.probe_spikes = [], []
+            self._w_unit = [1.0] * len(spec.layers)
             for li, L in enumerate(spec.layers):
                 norm = nengo.Node(lambda t, v, g=L.norm_gain: energy_norm(v, g), size_in=C,
                                   label=f"norm{li}")
@@ -402,39 +444,6 @@ class FreqFormerNetwork(nengo.Network):
                 self.layers.append(layer)
                 x = x_next
             self.probe_out = nengo.Probe(x, synapse=None)
-
-    def _feature_at(self, t):
-        return self._feats[min(self.window.index(t), len(self._feats) - 1)]
-
-    def set_features(self, features: np.ndarray) -> None:
-        """The (T, F) normalised front-end features of the next clip (then ``sim.reset()``)."""
-        features = np.asarray(features, np.float64)
-        if features.ndim != 2 or features.shape[1] != self.spec.n_features:
-            raise ValueError(f"features must be (T, {self.spec.n_features}), got {features.shape}")
-        self._feats = features
-        for f in self._stateful:
-            f.reset()
-
-    @property
-    def n_steps(self) -> int:
-        return len(self._feats)
-
-    @property
-    def run_seconds(self) -> float:
-        """Simulated time of one clip: T + 2L windows (the pipeline's latency is 2L)."""
-        return (self.n_steps + 2 * len(self.layers)) * self.step_seconds
-
-    def window_samples(self, sim, probe, first: int) -> np.ndarray:
-        """A probe's data at the last simulator step of windows first ... first + T - 1."""
-        idx = (np.arange(first, first + self.n_steps) + 1) * self.window.m - 1
-        return sim.data[probe][idx]
-
-    def intensity(self, sim, li: int) -> np.ndarray:
-        """|w| of layer li's active channels for steps 0..T-1: (T, n_active)."""
-        if self.probe_w[li] is None:
-            return np.zeros((self.n_steps, 0))
-        w = self.window_samples(sim, self.probe_w[li], 2 * li + 1)
-        return np.hypot(w[:, 0::2], w[:, 1::2])
 
     def spikes(self, sim, li: int) -> dict:
         """Spikes of layer li's populations in the windows where they work on this clip's

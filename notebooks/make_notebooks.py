@@ -151,10 +151,97 @@ plt.tight_layout(); plt.show()"""),
 ]
 
 
+LOIHI = [
+    new_markdown_cell("""# A FreqFormer on Loihi (nengo-loihi's emulator)
+
+The spiking network is built in the form nengo-loihi maps onto Loihi's neuron cores: one 2-D
+resonator ensemble and one threshold ensemble per channel (LIF neurons as the chip computes them),
+recurrent synapses as neuron-to-neuron weights, and the parts no core can hold (EnergyNorm,
+residual sums, window holds) on the host. Without Intel's NxSDK it runs on the **bit-accurate
+emulator** (`target="sim"`: 8-bit weights, integer state). Here a tiny model (8 channels, one
+block) so the notebook runs in the test suite; the keyword spotter runs with
+`python -m experiments.speech_commands --backend loihi --checkpoint PATH`."""),
+    new_code_cell("""import numpy as np
+import torch
+import matplotlib.pyplot as plt
+
+from experiments.common import train_classifier
+from experiments.figures import core_map
+from experiments.spiking import PJ_SYNOP_LOIHI, PUBLISHED_LOIHI_KWS_MJ, LoihiRunner, SpikingOptions, features
+from freqformer_snn import FreqFormer, FreqFormerConfig
+from freqformer_snn.export import calibrate, export, rate_forward
+from loihi.report import DoesNotFit, LIMITS
+
+def toy(n, seed, T=40):
+    \"\"\"Class 0: a slow sinusoid, class 1: a faster one (slow enough for 100 LIF neurons).\"\"\"
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    w = np.where(y == 0, 0.2, 0.8) + rng.uniform(-0.05, 0.05, n)
+    x = rng.uniform(0.5, 1.5, (n, 1)) * np.sin(w[:, None] * np.arange(T) + rng.uniform(0, 6.3, (n, 1)))
+    return torch.tensor(x[..., None], dtype=torch.float32), torch.tensor(y)
+
+torch.manual_seed(0)
+model = FreqFormer(FreqFormerConfig(n_classes=2, n_channels=8, n_layers=1, coupling_band=2))
+x, y = toy(256, 0)
+train_classifier(model, x, y, x, y, epochs=30, batch_size=32, lr=1e-2, weight_decay=0.0, seed=0)
+model.eval()
+spec = export(model, labels=["slow", "fast"])
+radii = calibrate(spec, features(model, x))"""),
+    new_markdown_cell("## Build for the chip: what it needs and what it runs on"),
+    new_code_cell("""opt = SpikingOptions(loihi_neurons=100, loihi_event_neurons=20, loihi_slowdown=4)
+runner = LoihiRunner(spec, radii, opt, record_spikes=True)
+print(runner.target_note)
+c = runner.cores
+print(f"{c['cores']} cores, {c['compartments']} compartments, {c['synapses']} synapses, "
+      f"{c['host_nodes']} nodes on the host")
+print("per core at most:", c["per_core_max"], "of", c["per_core_limit"])
+print("weight quantisation:", runner.quantisation)"""),
+    new_code_cell("""core_map(runner.cores["per_core"], LIMITS, "core_map.png", "tiny FreqFormer on Loihi")
+from IPython.display import Image, display
+display(Image(filename="core_map.png"))"""),
+    new_markdown_cell("""## One clip: emulator vs nengo's reference simulator
+
+The reference runs the *same* network (float weights) on nengo's simulator: the difference is
+what the chip's quantisation and host<->chip spike coding cost."""),
+    new_code_cell("""xt, yt = toy(1, 7)
+f = features(model, xt)
+rate_logits, trace = rate_forward(spec, f, record=True)
+r = runner.run(f[0])
+name = lambda l: spec.labels[int(np.argmax(l))]
+print("label:", spec.labels[int(yt[0])], "| rate:", name(rate_logits[0]), "| Loihi:", name(r["logits"]),
+      "| nengo reference:", name(r["reference_logits"]))
+mj = r["synops"] * PJ_SYNOP_LOIHI * 1e-9
+print(f"{r['spikes']:.0f} spikes, {r['synops']:.0f} synaptic operations: energy estimate {mj:.4f} mJ "
+      f"(published Loihi keyword spotter {PUBLISHED_LOIHI_KWS_MJ} mJ); emulator "
+      f"{r['sim_s'] / r['wall_s']:.2f} simulated s per wall s")
+act = r["active"][0]
+fig, ax = plt.subplots(1, 4, figsize=(14, 3))
+ax[0].plot(xt[0, :, 0]); ax[0].set(title="input", xlabel="step")
+fields = {"rate model": trace[0]["intensity"][0][:, act], "Loihi emulator": r["intensity"][0],
+          "nengo reference": r["reference_intensity"][0]}
+vmax = max(v.max() for v in fields.values())
+for a, (k, v) in zip(ax[1:], fields.items()):
+    a.imshow(v.T, aspect="auto", origin="lower", vmin=0, vmax=vmax)
+    a.set(title=f"|w|: {k}", xlabel="step", ylabel="active channel")
+plt.tight_layout(); plt.show()"""),
+    new_code_cell("""idx, t = r["trains"][0]
+plt.figure(figsize=(10, 2.5))
+plt.plot(t, idx, "|", ms=3, color="k")
+plt.xlabel("simulated time (s)"); plt.ylabel("event neuron"); plt.title("Loihi emulator: threshold ensembles")
+plt.show()"""),
+    new_markdown_cell("## A network that does not fit gets a report, not a crash"),
+    new_code_cell("""try:
+    LoihiRunner(spec, radii, SpikingOptions(loihi_cores=4))
+except DoesNotFit as e:
+    print(e)"""),
+]
+
+
 def main():
     meta = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     nbformat.write(new_notebook(cells=QUICKSTART, metadata=meta), HERE / "01_quickstart.ipynb")
     nbformat.write(new_notebook(cells=SPIKING, metadata=meta), HERE / "02_spiking_backends.ipynb")
+    nbformat.write(new_notebook(cells=LOIHI, metadata=meta), HERE / "03_loihi.ipynb")
 
 
 if __name__ == "__main__":
