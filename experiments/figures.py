@@ -144,3 +144,26 @@ def core_map(cores: list[dict], limits: dict, path: Path, title: str = "") -> Pa
     ax.set(xlabel="core", ylabel="fraction of the core's limit", ylim=(0, 1.05), title=title)
     ax.legend(ncol=4, fontsize=8, loc="upper right")
     return _save(fig, path)
+
+
+def attention_spectra(spectra, path: Path, title: str = "") -> Path:
+    """One layer's centred |FFT2| of the attention maps, one panel per head (log scale)."""
+    spectra = np.asarray(spectra)
+    H, T = spectra.shape[0], spectra.shape[-1]
+    fig, axes = plt.subplots(1, H, figsize=(2.6 * H, 2.8), squeeze=False)
+    ext = [-T // 2, T - T // 2, -T // 2, T - T // 2]
+    for h, ax in enumerate(axes[0]):
+        ax.imshow(np.log10(spectra[h] + 1e-6), origin="lower", extent=ext, cmap="magma")
+        ax.set(title=f"head {h}", xlabel="key frequency", ylabel="query frequency" if h == 0 else "")
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def lm_curves(histories: dict, path: Path) -> Path:
+    """Validation loss over training iterations, one line per model."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, hist in histories.items():
+        ax.plot([h["iter"] for h in hist], [h["val_loss"] for h in hist], ".-", label=name)
+    ax.set(xlabel="iteration", ylabel="validation loss", title="character-level Shakespeare")
+    ax.legend(fontsize=8)
+    return _save(fig, path)

@@ -2,7 +2,7 @@
 
 A checkpoint is a plain dict (loadable with ``torch.load(..., weights_only=True)``)::
 
-    {"format": "freqformer-snn-checkpoint", "version": 1, "kind": "freqformer" | "transformer",
+    {"format": "freqformer-snn-checkpoint", "version": 1, "kind": "freqformer" | "transformer" | "gpt",
      "config": {...dataclass fields...}, "state_dict": {...}, "extra": {...}}
 """
 
@@ -17,12 +17,13 @@ import torch
 import torch.nn as nn
 
 from .baselines import TransformerClassifier, TransformerConfig
+from .gpt import GPT, GPTConfig
 from .model import FreqFormer, FreqFormerConfig
 
 FORMAT = "freqformer-snn-checkpoint"
 VERSION = 1
 KINDS = {"freqformer": (FreqFormer, FreqFormerConfig),
-         "transformer": (TransformerClassifier, TransformerConfig)}
+         "transformer": (TransformerClassifier, TransformerConfig), "gpt": (GPT, GPTConfig)}
 
 
 class CheckpointError(ValueError):

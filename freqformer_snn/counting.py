@@ -138,15 +138,13 @@ def _malloc_in_use():
     return used
 
 
-@torch.no_grad()
-def peak_memory_bytes(model: nn.Module, x: torch.Tensor) -> int | None:
-    """Peak memory one inference pass allocates beyond what was in use before it (activations and
-    workspace; parameters excluded), in bytes.
+def peak_bytes(fn) -> int | None:
+    """Peak memory ``fn()`` allocates beyond what was in use before it, in bytes.
 
     PyTorch's CPU allocator is glibc malloc: its bytes in use are sampled after every ATen
-    operation (a TorchDispatchMode) and the maximum above the starting level is reported. A
-    warm-up pass first keeps one-time allocations (thread pools, kernel caches) out. Returns None
-    where glibc's ``mallinfo2`` is unavailable.
+    operation (a TorchDispatchMode; backward's operations too, when ``fn`` calls backward) and
+    the maximum above the starting level is reported. Returns None where glibc's ``mallinfo2``
+    is unavailable.
     """
     from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -165,8 +163,16 @@ def peak_memory_bytes(model: nn.Module, x: torch.Tensor) -> int | None:
             self.peak = max(self.peak, used() - self.base)
             return out
 
+    with _Peak() as p:
+        fn()
+    return int(p.peak)
+
+
+@torch.no_grad()
+def peak_memory_bytes(model: nn.Module, x: torch.Tensor) -> int | None:
+    """Peak memory one inference pass allocates beyond what was in use before it (activations and
+    workspace; parameters excluded), in bytes (``peak_bytes``). A warm-up pass first keeps
+    one-time allocations (thread pools, kernel caches) out."""
     model.eval()
     model(x)  # warm-up
-    with _Peak() as p:
-        model(x)
-    return int(p.peak)
+    return peak_bytes(lambda: model(x))

