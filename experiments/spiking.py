@@ -469,20 +469,24 @@ def markdown(res: dict, final: bool = False) -> str:
 
 
 def loihi_markdown(r: dict, rate: dict) -> list[str]:
-    lo, ref = r["loihi"], r.get("reference", {})
-    c, q, fl = lo["cores"], lo["quantisation"], lo["float_emulator"]
-    mj = r["energy_uj_estimate"] / 1000
-    lines = ["## Loihi", "", f"Ran on {lo['why']}.", "",
+    ref = r["reference"]
+    lines = ["## Loihi", "",
              md_table(["", "accuracy", "same class as the Loihi run", "corr. |w| per layer "
                        "with the Loihi run"],
-                      [[f"Loihi ({lo['target']})", f"{100 * r['accuracy']:.1f}%", "—", "—"],
+                      [[f"Loihi ({r['settings']['target']})", f"{100 * r['accuracy']:.1f}%", "—", "—"],
                        ["same network, nengo reference simulator",
                         f"{100 * ref['accuracy']:.1f}%", f"{100 * ref['agreement']:.1f}%",
                         " / ".join(f"{v:.3f}" for v in ref["intensity_correlation"])],
                        ["rate model (same clips)", f"{100 * r['rate_accuracy_same_clips']:.1f}%",
                         f"{100 * r['agreement_with_rate']:.1f}%", "—"]]), "",
              f"- Accuracy, Loihi minus nengo reference: "
-             f"{100 * (r['accuracy'] - ref['accuracy']):+.1f} points ({r['clips_done']} clips).",
+             f"{100 * (r['accuracy'] - ref['accuracy']):+.1f} points ({r['clips_done']} clips)."]
+    if "loihi" not in r:  # partial results: the chip report comes at the end
+        return lines
+    lo = r["loihi"]
+    c, q, fl = lo["cores"], lo["quantisation"], lo["float_emulator"]
+    mj = r["energy_uj_estimate"] / 1000
+    lines += [f"- Ran on {lo['why']}.",
              f"- Cores: {c['cores']} ({c['chips']} chip(s) of 128), {fmt_int(c['compartments'])} "
              f"compartments, {fmt_int(c['synapses'])} synapses; per core at most "
              + ", ".join(f"{c['per_core_max'][k]} / {c['per_core_limit'][k]} {k}"

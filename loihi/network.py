@@ -67,20 +67,22 @@ def resonator_channel(pop, M, N, radius, drive, tau, loihi, neuron_type, label):
     return R, read
 
 
-def threshold_channel(theta, radius, w, n, rates, rng, loihi, neuron_type, label):
+def threshold_channel(theta, radius, w, post, n, rates, rng, loihi, neuron_type, label):
     """One threshold ensemble on the 2-D coupled state, fed from the host value ``w`` (in units
     of ``radius``): unit-direction encoders, intercepts in [theta, theta + 0.9 (radius - theta)]
-    (silent while |w| < theta). Returns the ensemble and the function it decodes,
-    max(|w| - theta, 0)."""
+    (silent while |w| < theta); its spikes, through decoders solved for max(|w| - theta, 0),
+    go to the host node ``post`` (neuron-level: no decode neurons on the chip)."""
     rho = theta / radius
     phi = (np.arange(n) + 0.5) * 2 * np.pi / n
-    enc = np.stack([np.cos(phi), np.sin(phi)], 1)
-    gain, bias = neuron_type.gain_bias(rng.uniform(*rates, n),
-                                       rng.uniform(rho, rho + 0.9 * (1 - rho), n))
-    E = nengo.Ensemble(n, 2, radius=radius, encoders=enc, gain=gain, bias=bias,
+    pop = nef_population(
+        n, 2, rng, intercepts=(rho, rho + 0.9 * (1 - rho)), max_rates=rates,
+        encoders=np.stack([np.cos(phi), np.sin(phi)], 1), neuron_type=neuron_type,
+        function=lambda x: np.maximum(np.linalg.norm(x, axis=1, keepdims=True) - rho, 0))
+    E = nengo.Ensemble(n, 2, radius=radius, encoders=pop.encoders, gain=pop.gain, bias=pop.bias,
                        neuron_type=neuron_type, label=label)
-    nengo.Connection(w, E.neurons, transform=enc, synapse=None if loihi else DECODE_TAU)
-    return E, lambda v: max(np.hypot(*v) - theta, 0.0)
+    nengo.Connection(w, E.neurons, transform=pop.encoders, synapse=None if loihi else DECODE_TAU)
+    nengo.Connection(E.neurons, post, transform=radius * pop.decoders.T, synapse=None)
+    return E
 
 
 class LoihiFreqFormer(_Clips, nengo.Network):
@@ -147,14 +149,13 @@ class LoihiFreqFormer(_Clips, nengo.Network):
                     if np.any(Qc):
                         read(w, Qc)
                     res.append(R)
-                events = []
-                for a, c in enumerate(active):
-                    E, event = threshold_channel(L.theta[c], rad_w[c], w[2 * a:2 * a + 2],
-                                                 n_event_neurons, event_rates, rng, loihi, lif,
-                                                 f"e{li}.{c}")
-                    nengo.Connection(E, x_next[C:], synapse=None, function=event,
-                                     transform=L.out_w[:, c:c + 1])
-                    events.append(E)
+                # events of the active channels, decoded on the host, mixed into the stream
+                ev = nengo.Node(size_in=max(len(active), 1), label=f"events{li}")
+                nengo.Connection(ev, x_next[C:], synapse=None,
+                                 transform=L.out_w[:, active] if len(active) else np.zeros((C, 1)))
+                events = [threshold_channel(L.theta[c], rad_w[c], w[2 * a:2 * a + 2], ev[a],
+                                            n_event_neurons, event_rates, rng, loihi, lif,
+                                            f"e{li}.{c}") for a, c in enumerate(active)]
                 self.populations.append({"z": res, "e": events})
                 self.active.append(active)
                 self.probe_w.append(nengo.Probe(w, synapse=None) if len(active) else None)

@@ -85,23 +85,11 @@ code runs the keyword spotter:
 import torch
 import matplotlib.pyplot as plt
 
-from experiments.common import train_classifier
 from experiments.spiking import RUNNERS, SpikingOptions, features
-from freqformer_snn import FreqFormer, FreqFormerConfig
+from experiments.toy import sinusoids, trained_toy
 from freqformer_snn.export import calibrate, export, rate_forward
 
-def toy(n, seed, T=40):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    w = np.where(y == 0, 0.3, 1.8) + rng.uniform(-0.1, 0.1, n)
-    x = rng.uniform(0.5, 1.5, (n, 1)) * np.sin(w[:, None] * np.arange(T) + rng.uniform(0, 6.3, (n, 1)))
-    return torch.tensor(x[..., None], dtype=torch.float32), torch.tensor(y)
-
-torch.manual_seed(0)
-model = FreqFormer(FreqFormerConfig(n_classes=2, n_channels=8, n_layers=1, coupling_band=2))
-x, y = toy(256, 0)
-train_classifier(model, x, y, x, y, epochs=30, batch_size=32, lr=1e-2, weight_decay=0.0, seed=0)
-model.eval()
+model, x = trained_toy(n_channels=8, coupling_band=2, freqs=(0.3, 1.8))
 spec = export(model, labels=["slow", "fast"])
 L = spec.layers[0]
 print(f"{spec.n_channels} channels; omega (rad/step) {np.round(L.omega, 2)}; r {np.round(L.r, 3)}")
@@ -116,7 +104,7 @@ runners = {b: RUNNERS[b](spec, radii, opt, record_spikes=True) for b in ("nengo"
 for b, r in runners.items():
     print(b, "neurons:", r.n_neurons, "settings:", r.settings)"""),
     new_markdown_cell("## One clip, three ways"),
-    new_code_cell("""xt, yt = toy(1, 7)
+    new_code_cell("""xt, yt = sinusoids(1, 7)
 f = features(model, xt)
 rate_logits, trace = rate_forward(spec, f, record=True)
 runs = {b: r.run(f[0]) for b, r in runners.items()}
@@ -165,26 +153,14 @@ block) so the notebook runs in the test suite; the keyword spotter runs with
 import torch
 import matplotlib.pyplot as plt
 
-from experiments.common import train_classifier
 from experiments.figures import core_map
 from experiments.spiking import PJ_SYNOP_LOIHI, PUBLISHED_LOIHI_KWS_MJ, LoihiRunner, SpikingOptions, features
-from freqformer_snn import FreqFormer, FreqFormerConfig
+from experiments.toy import sinusoids, trained_toy
 from freqformer_snn.export import calibrate, export, rate_forward
 from loihi.report import DoesNotFit, LIMITS
 
-def toy(n, seed, T=40):
-    \"\"\"Class 0: a slow sinusoid, class 1: a faster one (slow enough for 100 LIF neurons).\"\"\"
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    w = np.where(y == 0, 0.2, 0.8) + rng.uniform(-0.05, 0.05, n)
-    x = rng.uniform(0.5, 1.5, (n, 1)) * np.sin(w[:, None] * np.arange(T) + rng.uniform(0, 6.3, (n, 1)))
-    return torch.tensor(x[..., None], dtype=torch.float32), torch.tensor(y)
-
-torch.manual_seed(0)
-model = FreqFormer(FreqFormerConfig(n_classes=2, n_channels=8, n_layers=1, coupling_band=2))
-x, y = toy(256, 0)
-train_classifier(model, x, y, x, y, epochs=30, batch_size=32, lr=1e-2, weight_decay=0.0, seed=0)
-model.eval()
+# class 1 slow enough for 100 LIF neurons per resonator
+model, x = trained_toy(n_channels=8, coupling_band=2, freqs=(0.2, 0.8), jitter=0.05)
 spec = export(model, labels=["slow", "fast"])
 radii = calibrate(spec, features(model, x))"""),
     new_markdown_cell("## Build for the chip: what it needs and what it runs on"),
@@ -203,7 +179,7 @@ display(Image(filename="core_map.png"))"""),
 
 The reference runs the *same* network (float weights) on nengo's simulator: the difference is
 what the chip's quantisation and host<->chip spike coding cost."""),
-    new_code_cell("""xt, yt = toy(1, 7)
+    new_code_cell("""xt, yt = sinusoids(1, 7, freqs=(0.2, 0.8), jitter=0.05)
 f = features(model, xt)
 rate_logits, trace = rate_forward(spec, f, record=True)
 r = runner.run(f[0])

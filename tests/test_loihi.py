@@ -70,11 +70,10 @@ def test_threshold_channel_silent_below_theta_in_both():
     def build(loihi):
         with nengo.Network(seed=2) as net:
             w = nengo.Node(lambda t: [0.7 * t / seconds, 0.7 * t / seconds])  # |w| = 0.99 t
-            E, event = threshold_channel(theta, radius, w, 20, (100, 200),
-                                         np.random.default_rng(0), loihi, LoihiLIF(), "e")
             out = nengo.Node(size_in=1)
-            nengo.Connection(E, out, function=event, synapse=0.05)
-            probes = (nengo.Probe(E.neurons), nengo.Probe(out))
+            E = threshold_channel(theta, radius, w, out, 20, (100, 200), np.random.default_rng(0),
+                                  loihi, LoihiLIF(), "e")
+            probes = (nengo.Probe(E.neurons), nengo.Probe(out, synapse=0.05))
         return net, probes
 
     data = {}
@@ -160,3 +159,33 @@ def test_hardware_matches_emulator():  # pragma: no cover - needs Loihi
             sim.run(0.5)
             out[target] = sim.data[p][-100:].mean()
     assert abs(out["sim"] - out["loihi"]) < 0.05
+
+
+def test_tiny_model_emulator_agrees_with_reference():
+    """A tiny trained FreqFormer through LoihiRunner: on 6 clips the emulator gives the class of
+    nengo's reference simulator running the same network on >= 5, its decoded intensities
+    correlate with the reference's at >= 0.9, and with the rate model's at >= 0.8."""
+    from experiments.spiking import LoihiRunner, SpikingOptions, features
+    from experiments.toy import sinusoids, trained_toy
+    from freqformer_snn.export import calibrate, export, rate_forward
+
+    toy = dict(freqs=(0.2, 0.8), jitter=0.05)
+    model, x = trained_toy(**toy)
+    spec = export(model)
+    runner = LoihiRunner(spec, calibrate(spec, features(model, x)),
+                         SpikingOptions(loihi_slowdown=4, loihi_float_clips=0))
+    feats = features(model, sinusoids(6, 1, **toy)[0])
+    _, trace = rate_forward(spec, feats, record=True)
+    same, emu, ref, rate = 0, [], [], []
+    for i, f in enumerate(feats):
+        r = runner.run(f)
+        same += int(np.argmax(r["logits"]) == np.argmax(r["reference_logits"]))
+        emu.append(r["intensity"][0])
+        ref.append(r["reference_intensity"][0])
+        rate.append(trace[0]["intensity"][i][:, r["active"][0]])
+        assert r["synops"] > r["spikes"] > 0
+    corr = lambda a, b: np.corrcoef(np.concatenate(a).ravel(), np.concatenate(b).ravel())[0, 1]  # noqa: E731
+    assert same >= 5
+    assert corr(emu, ref) >= 0.9
+    assert corr(emu, rate) >= 0.8
+    assert runner.cores["cores"] >= 8 + len(r["active"][0])  # a core per ensemble at least

@@ -209,3 +209,36 @@ def test_sonify_renders_tones_at_their_frequencies():
         sonify(field, np.ones(2), 100)
     tones = resonator_tones(np.array([0.1, 1.0, 3.0]))
     assert np.all(np.diff(tones) > 0) and 100 <= tones.min() and tones.max() <= 4000
+
+
+LOIHI = ["--limit", "2", "--calibration", "8", "--loihi-neurons", "20", "--loihi-event-neurons",
+         "8", "--loihi-float-clips", "1", "--save-every", "1"]
+
+
+def test_loihi_backend_on_the_trained_model(quick_run):
+    """--backend loihi runs the emulator beside nengo's reference simulator of the same network
+    and reports cores, quantisation, synaptic operations and the energy estimate (partial
+    results are written after every clip here)."""
+    _, out, synth = quick_run
+    res = kws.main(["--quick", "--backend", "loihi", "--checkpoint", str(out / "freqformer.pt"),
+                    "--out", str(out), "--synth-dir", str(synth), *LOIHI])
+    r = json.loads((out / "spiking" / "results.json").read_text())["backends"]["loihi"]
+    assert r["clips_done"] == 2 and 0 <= r["reference"]["agreement"] <= 1
+    lo = r["loihi"]
+    assert lo["target"] == "sim" and lo["cores"]["cores"] > 0 and lo["float_emulator"]["clips"] == 1
+    assert 0 < lo["quantisation"]["relative_error_median"] < 0.1
+    assert r["synops_per_inference"] > 0 and r["energy_uj_estimate"] > 0
+    md = (out / "spiking" / "results.md").read_text()
+    assert "## Loihi" in md and "0.27 mJ" in md and "Off-chip" in md
+    assert res["backends"]["loihi"]["accuracy"] == r["accuracy"]
+
+
+def test_loihi_does_not_fit_is_a_report(quick_run, capsys):
+    _, out, synth = quick_run
+    res = kws.main(["--quick", "--backend", "loihi", "--checkpoint", str(out / "freqformer.pt"),
+                    "--out", str(out / "nofit"), "--synth-dir", str(synth), *LOIHI,
+                    "--loihi-cores", "3"])
+    r = res["backends"]["loihi"]
+    assert r["fits"] is False and "3 are available" in r["problems"][0]
+    assert "does not fit" in (out / "nofit" / "spiking" / "results.md").read_text()
+    assert "does not fit" in capsys.readouterr().err
