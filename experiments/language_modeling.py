@@ -61,6 +61,11 @@ class LMConfig:
     variants: str = field("baseline,auto,low,fixed,all-resonator,all-seed",
                           "models to train: baseline, auto (auto:K), low (low:K), fixed, "
                           "all-resonator, all-seed")
+    freq_layers: str = field("", "also train one model with these FreqFormer layers ('custom'): "
+                                 "none, all, a list like 1,3, auto:K or low:K")
+    mixer: str = field("resonator", "the custom model's FreqFormer layers: resonator (the mixer "
+                                    "replaces attention) or seed (the sketch's block replaces "
+                                    "the whole block)")
     k: int = field(0, "layers replaced by auto:K / low:K (0: a third of the layers, at least 1)")
     fixed: str = field("1,3", "the fixed list of FreqFormer layers")
     n_layer: int = field(4, "GPT layers")
@@ -93,14 +98,20 @@ class LMConfig:
             self.warmup_iters, self.ablation_iters, self.sample_tokens = 5, 20, 60
             self.fixed, self.name = "1", "quick" if self.name == "default" else self.name
         for v in self.variant_list():
-            if v not in ("baseline", "auto", "low", "fixed", "all-resonator", "all-seed"):
+            if v not in ("baseline", "auto", "low", "fixed", "all-resonator", "all-seed",
+                         "custom"):
                 raise ValueError(f"unknown variant {v!r}")
+        if self.mixer not in ("resonator", "seed"):
+            raise ValueError(f"--mixer must be resonator or seed, got {self.mixer!r}")
+        if self.freq_layers and not self.freq_layers.startswith(("auto:", "low:")):
+            parse_freq_layers(self.freq_layers, self.n_layer)
         if self.max_iters < 1 or self.batch_size < 1 or self.eval_iters < 1:
             raise ValueError("--max-iters, --batch-size and --eval-iters must be positive")
         parse_freq_layers(self.fixed, self.n_layer)
 
     def variant_list(self) -> list[str]:
-        return [v.strip() for v in self.variants.split(",") if v.strip()]
+        vs = [v.strip() for v in self.variants.split(",") if v.strip()]
+        return vs + ["custom"] if self.freq_layers and "custom" not in vs else vs
 
     @property
     def K(self) -> int:
@@ -239,7 +250,8 @@ def sample_text(model: GPT, corpus, prompt: str, n: int, seed: int = 0) -> str:
 
 def variant_layers(v: str, cfg: LMConfig, scores) -> tuple[list[int], str]:
     spec = {"baseline": "none", "auto": f"auto:{cfg.K}", "low": f"low:{cfg.K}",
-            "fixed": cfg.fixed, "all-resonator": "all", "all-seed": "all"}[v]
+            "fixed": cfg.fixed, "all-resonator": "all", "all-seed": "all",
+            "custom": cfg.freq_layers or "none"}[v]
     return parse_freq_layers(spec, cfg.n_layer, scores), spec
 
 
@@ -308,7 +320,7 @@ def run(cfg: LMConfig) -> dict:
         if v == "baseline":
             model, tr = base, base_train
         else:
-            mixer = "seed" if v == "all-seed" else "resonator"
+            mixer = "seed" if v == "all-seed" else cfg.mixer if v == "custom" else "resonator"
             model, tr = train_or_resume(v, model_config(cfg, V, layers, mixer), corpus, cfg,
                                         cfg.max_iters, chosen)
         with torch.no_grad():

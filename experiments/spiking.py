@@ -211,7 +211,7 @@ class LoihiRunner:
         sim.close()
         pops = self.net.populations
         self.n_neurons = {k: sum(e.n_neurons for lay in pops for e in lay[k]) for k in ("z", "e")}
-        self.settings = {"target": self.target, "neuron_type": "LIF", **{
+        self.settings = {"target": self.target, "neuron_type": "LoihiLIF", **{
             k: getattr(opt, k) for k in ("loihi_neurons", "loihi_event_neurons", "tau",
                                          "loihi_slowdown", "loihi_cores")},
             "dt_s": self.net.dt, "step_seconds": self.net.step_seconds,
@@ -444,12 +444,13 @@ def markdown(res: dict, final: bool = False) -> str:
               "the network's factored weights are expanded to neuron-to-neuron synapses "
               "(Nengo: resonator, coupling and event populations; Brian2: event neurons to the "
               "next layer's stream; its resonators and coupling are continuous compartments "
-              "and not counted). Published: Loihi keyword spotting 0.27 mJ per inference "
-              "(Blouw et al. 2018).",
-              "Both networks are synchronous pipelines: layer l works on step t in window t + 2l "
+              "and not counted; Loihi: the synapse entries each on-chip spike and each "
+              "host->chip spike reaches in nengo-loihi's mapping, over the whole run). "
+              "Published: Loihi keyword spotting 0.27 mJ per inference (Blouw et al. 2018).",
+              "The networks are synchronous pipelines: layer l works on step t in window t + 2l "
               "(inputs held over a window, events counted over the next), so they compute the "
-              "rate model's steps with a latency of 2 steps per layer; spikes are counted in the "
-              "windows where each population works on this clip.", ""]
+              "rate model's steps with a latency of 2 steps per layer; Nengo and Brian2 count "
+              "spikes in the windows where each population works on this clip.", ""]
     for b, r in ran.items():
         lines.append(f"- {b}: energy estimate ×{r['energy_uj_estimate'] / rate['energy_uj_estimate']:.1f} "
                      f"the rate model's; settings {r['settings']}; neurons {r['neurons']}; build "

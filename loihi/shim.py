@@ -45,9 +45,12 @@ def choose_target(target: str = "auto") -> tuple[str, str]:
 def simulator(net, target: str = "sim", seed: int = 0, dt: float = 0.001):
     """A ``nengo_loihi.Simulator`` for ``net`` on ``target`` (no progress bar: nengo-loihi has
     none and warns when asked). Its notes on filters it merges (one input filter per Loihi
-    compartment) and on weight bits lost in rounding are expected here and silenced; what they
-    cost is measured (``loihi.report.quantisation``, float vs quantised emulator runs)."""
+    compartment), on weight bits lost in rounding, and numpy's on the emulator's NaN-filled
+    integer state are expected here and silenced; what rounding costs is measured
+    (``loihi.report.quantisation``, float vs quantised emulator runs)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="tau_s is")
         warnings.filterwarnings("ignore", message="Lost .* extra bits in weight rounding")
+        # the emulator fills integer state with NaN before setting it (numpy warns; harmless)
+        warnings.filterwarnings("ignore", message="invalid value encountered in cast")
         return nengo_loihi.Simulator(net, dt=dt, target=target, seed=seed, progress_bar=False)

@@ -172,6 +172,11 @@ def test_experiment_quick_and_resume(tmp_path, capsys):
     again = lm.main(args + ["--resume", "--variants", "baseline,auto"])
     assert again["models"]["auto"]["val_loss"] == models["auto"]["val_loss"]
     assert "reusing" in capsys.readouterr().out
+    custom = lm.main(args + ["--resume", "--variants", "baseline", "--freq-layers", "auto:1",
+                             "--mixer", "seed", "--ablation-iters", "0"])["models"]["custom"]
+    assert custom["mixer"] == "seed" and custom["freq_layers"] == models["auto"]["freq_layers"]
+    with pytest.raises(SystemExit):
+        lm.main(["--quick", "--freq-layers", "7"])
 
 
 def test_bench_mixing_tiny(tmp_path):
