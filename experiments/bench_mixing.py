@@ -6,8 +6,10 @@ time and peak memory as the sequence grows.
 Both run in this process, one after the other at each length, batch 1, with the same input;
 times are medians over ``--repeats`` (after a warm-up), memory the peak bytes allocated by one
 forward + backward beyond what was in use before (``freqformer_snn.counting.peak_bytes``).
-Attention materialises (H, T, T) score matrices: lengths whose estimated need exceeds
-``--max-gib`` are skipped and reported as such, not run into the machine's memory limit.
+Attention is measured twice: as written in ``freqformer_snn.gpt`` (explicit (H, T, T) score
+matrices, what the GPT trains with and what the attention-spectrum analysis reads) and through
+PyTorch's fused ``scaled_dot_product_attention``. Explicit attention lengths whose estimated need
+exceeds ``--max-gib`` are skipped and reported as such, not run into the machine's memory limit.
 """
 
 from __future__ import annotations
@@ -23,6 +25,18 @@ import torch
 
 from freqformer_snn.counting import peak_bytes
 from freqformer_snn.gpt import CausalSelfAttention, FreqMixer, GPTConfig
+
+
+class FusedAttention(CausalSelfAttention):
+    """The same layer through PyTorch's fused ``scaled_dot_product_attention`` (no (T, T) maps
+    kept for backward on its memory-efficient path): attention at its best on this machine."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+                   for t in self.c_attn(x).split(C, dim=2))
+        y = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.c_proj(y.transpose(1, 2).reshape(B, T, C))
 
 from .common import field, machine, md_table, parse_config, write_results
 
@@ -74,7 +88,8 @@ def run(cfg: BenchConfig) -> dict:
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(0)
     gcfg = GPTConfig(n_embd=cfg.width, n_head=cfg.heads)
-    layers = {"attention": CausalSelfAttention(gcfg), "freqformer": FreqMixer(gcfg)}
+    layers = {"attention": CausalSelfAttention(gcfg), "fused": FusedAttention(gcfg),
+              "freqformer": FreqMixer(gcfg)}
     rows = []
     for T in tqdm(cfg.length_list(), desc="lengths", unit="T"):
         x = torch.randn(1, T, cfg.width)
@@ -86,11 +101,14 @@ def run(cfg: BenchConfig) -> dict:
                 continue
             reps = cfg.repeats if T <= 4096 else max(1, cfg.repeats // 2)
             row[name] = measure(layer, x, reps)
-        a, f = row["attention"], row["freqformer"]
+        a, s, f = row["attention"], row["fused"], row["freqformer"]
+        row["fused_time_ratio"] = s["ms"] / f["ms"]
         if "ms" in a:
             row["time_ratio"] = a["ms"] / f["ms"]
             if a["peak_bytes"] and f["peak_bytes"]:
                 row["memory_ratio"] = a["peak_bytes"] / f["peak_bytes"]
+        if s["peak_bytes"] and f["peak_bytes"]:
+            row["fused_memory_ratio"] = s["peak_bytes"] / f["peak_bytes"]
         rows.append(row)
     f_mem = [(r["T"], r["freqformer"]["peak_bytes"]) for r in rows if r["freqformer"]["peak_bytes"]]
     slope = float(np.polyfit(np.log([t for t, _ in f_mem]), np.log([m for _, m in f_mem]), 1)[0]) \
@@ -109,16 +127,19 @@ def markdown(res: dict) -> str:
         return r[k]["skipped"] if "skipped" in r[k] else f(r[k])
 
     mib = lambda v: "—" if v["peak_bytes"] is None else f"{v['peak_bytes'] / 2 ** 20:.1f}"  # noqa: E731
-    rows = [[r["T"], cell(r, "attention", lambda v: f"{v['ms']:.1f}"),
-             f"{r['freqformer']['ms']:.1f}", f"{r['time_ratio']:.1f}x" if "time_ratio" in r else "—",
-             cell(r, "attention", mib), mib(r["freqformer"]),
-             f"{r['memory_ratio']:.1f}x" if "memory_ratio" in r else "—"] for r in res["rows"]]
+    ratio = lambda r, k: f"{r[k]:.1f}x" if k in r else "—"  # noqa: E731
+    rows = [[r["T"], cell(r, "attention", lambda v: f"{v['ms']:.1f}"), f"{r['fused']['ms']:.1f}",
+             f"{r['freqformer']['ms']:.1f}", ratio(r, "time_ratio"), ratio(r, "fused_time_ratio"),
+             cell(r, "attention", mib), mib(r["fused"]), mib(r["freqformer"]),
+             ratio(r, "memory_ratio"), ratio(r, "fused_memory_ratio")] for r in res["rows"]]
     c, m = res["config"], res["machine"]
     return "\n".join([
         f"# Mixing layers: causal attention vs FreqFormer mixer (width {c['width']}, "
         f"{c['heads']} heads, batch 1, forward + backward)", "",
-        md_table(["T", "attention ms", "FreqFormer ms", "time ratio", "attention MiB",
-                  "FreqFormer MiB", "memory ratio"], rows), "",
+        md_table(["T", "attention ms", "fused attention ms", "FreqFormer ms",
+                  "time ratio (attention / FreqFormer)", "time ratio (fused / FreqFormer)",
+                  "attention MiB", "fused MiB", "FreqFormer MiB", "memory ratio",
+                  "memory ratio (fused)"], rows), "",
         f"Medians over {c['repeats']} repeats (fewer above T = 4096) after a warm-up, both layers "
         f"in one process, {c['threads']} torch threads; machine {m['processor']}, {m['cpus']} "
         f"CPUs. FreqFormer peak memory grows as T^{res['freqformer_memory_exponent']:.2f} "

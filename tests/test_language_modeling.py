@@ -183,7 +183,7 @@ def test_bench_mixing_tiny(tmp_path):
     res = bench_mixing.main(["--lengths", "32,64", "--repeats", "1", "--width", "16",
                              "--heads", "2", "--out", str(tmp_path)])
     assert [r["T"] for r in res["rows"]] == [32, 64]
-    assert all(r["time_ratio"] > 0 for r in res["rows"])
+    assert all(r["time_ratio"] > 0 and r["fused_time_ratio"] > 0 for r in res["rows"])
     skipped = bench_mixing.main(["--lengths", "64", "--repeats", "1", "--width", "16",
                                  "--heads", "2", "--max-gib", "0", "--out", str(tmp_path)])
     assert "needs" in skipped["rows"][0]["attention"]["skipped"]
