@@ -487,7 +487,7 @@ def loihi_markdown(r: dict, rate: dict) -> list[str]:
     lo = r["loihi"]
     c, q, fl = lo["cores"], lo["quantisation"], lo["float_emulator"]
     mj = r["energy_uj_estimate"] / 1000
-    lines += [f"- Ran on {lo['why']}.",
+    lines += [f"- Target: {lo['why']}.",
              f"- Cores: {c['cores']} ({c['chips']} chip(s) of 128), {fmt_int(c['compartments'])} "
              f"compartments, {fmt_int(c['synapses'])} synapses; per core at most "
              + ", ".join(f"{c['per_core_max'][k]} / {c['per_core_limit'][k]} {k}"
