@@ -36,12 +36,13 @@ def test_sequence_classification_quick(quick_seq):
 
 def test_sequence_classification_spiking(quick_seq):
     _, out = quick_seq
-    res = seqcls.main(["--quick", "--out", str(out), "--backend", "brian2", "--brian2-target",
+    res = seqcls.main(["--quick", "--out", str(out), "--backend", "brian2,loihi", "--brian2-target",
                        "numpy", "--checkpoint", str(out / "freqformer.pt"), "--limit", "2",
-                       "--calibration", "20"])
+                       "--calibration", "20", "--loihi-neurons", "20", "--loihi-float-clips", "0"])
     assert (out / "spiking" / "results.md").is_file()
-    assert set(res["backends"]) == {"brian2"} and res["clips"] == 2
+    assert set(res["backends"]) == {"brian2", "loihi"} and res["clips"] == 2
     assert res["rate"]["agrees_with_torch"] == 1.0
+    assert res["backends"]["loihi"]["loihi"]["cores"]["cores"] > 0
 
 
 @pytest.mark.parametrize("argv, msg", [
