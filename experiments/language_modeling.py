@@ -312,7 +312,8 @@ def run(cfg: LMConfig) -> dict:
                                      f"layer {i}: |FFT2| of the attention maps, per head "
                                      f"(score {sp['score'][i]:.3f})").name
                for i, s in enumerate(sp["spectrum"])]
-    base_h = base.hidden_states(val_x)
+    with torch.no_grad():
+        base_h = base.hidden_states(val_x)
 
     models = {}
     for v in cfg.variant_list():

@@ -44,7 +44,8 @@ def resonance_score(spectrum: torch.Tensor, top: float = 0.01) -> float:
 
 def power_spectrum(h: torch.Tensor) -> torch.Tensor:
     """(B, T, C) -> normalised power over time frequencies (T // 2 + 1,)."""
-    h = h.double() - h.double().mean(1, keepdim=True)
+    h = h.detach().double()
+    h = h - h.mean(1, keepdim=True)
     p = torch.fft.rfft(h, dim=1).abs().pow(2).mean((0, 2))
     return p / p.sum().clamp_min(1e-30)
 

@@ -99,8 +99,8 @@ def test_quantisation_is_applied_and_small():
     """target='sim' stores integer weights (8-bit mantissas); 'simreal' the same mapping in float;
     the quantised weights follow the float ones within a few per cent."""
     with nengo.Network(seed=3) as net:
-        a = nengo.Ensemble(50, 1, neuron_type=nengo.LIF())
-        b = nengo.Ensemble(50, 1, neuron_type=nengo.LIF())
+        a = nengo.Ensemble(50, 1, neuron_type=LoihiLIF())
+        b = nengo.Ensemble(50, 1, neuron_type=LoihiLIF())
         nengo.Connection(nengo.Node(0.3), a)
         nengo.Connection(a.neurons, b.neurons,
                          transform=np.random.default_rng(0).normal(0, 0.1, (50, 50)))
@@ -119,8 +119,8 @@ def test_core_report_and_does_not_fit():
     """The core report counts one core per ensemble block, splits ensembles over 1024 neurons,
     and a network needing more cores than available gets a clear report."""
     with nengo.Network(seed=4) as net:
-        big = nengo.Ensemble(1500, 1)  # more than a core's 1024 compartments
-        small = nengo.Ensemble(10, 1)
+        big = nengo.Ensemble(1500, 1, neuron_type=LoihiLIF())  # more than a core's 1024
+        small = nengo.Ensemble(10, 1, neuron_type=LoihiLIF())
         nengo.Connection(nengo.Node(0.5), big)
         nengo.Connection(big, small)
     with shim.simulator(net, "sim") as sim:
@@ -150,7 +150,7 @@ def test_targets():
                                                 "installed: the hardware path cannot run here")
 def test_hardware_matches_emulator():  # pragma: no cover - needs Loihi
     with nengo.Network(seed=5) as net:
-        a = nengo.Ensemble(100, 1)
+        a = nengo.Ensemble(100, 1, neuron_type=LoihiLIF())
         nengo.Connection(nengo.Node(0.5), a)
         p = nengo.Probe(a, synapse=0.05)
     out = {}
