@@ -117,8 +117,6 @@ class NengoRunner:
                          "step_seconds": self.net.step_seconds, "slowdown": opt.slowdown}
 
     def run(self, feats: np.ndarray) -> dict:
-        from networks.nengo_net import classify
-
         net, sim = self.net, self.sim
         net.set_features(feats)
         sim.reset()
@@ -130,7 +128,7 @@ class NengoRunner:
             fan, n = net.fan_out(li), net.spikes(sim, li)
             spikes.append(n)
             synops += sum(n[k] * fan[k] for k in n)
-        out = {"logits": classify(net.spec, sim, net), "wall_s": wall,
+        out = {"logits": net.logits(sim), "wall_s": wall,
                "sim_s": net.run_seconds, "spikes": sum(sum(s.values()) for s in spikes),
                "synops": synops,
                "work_s": net.n_steps * net.step_seconds,
@@ -238,19 +236,18 @@ class LoihiRunner:
                "intensity": [net.intensity(sim, li) for li in range(len(net.spec.layers))],
                "active": net.active}
         if self.record:  # event neurons of each layer, in their event windows
-            steps = np.arange(len(ops.trains))
+            step = np.repeat(np.arange(len(ops.trains)), [len(f) for f in ops.trains])
+            comp = np.concatenate(ops.trains)  # spiking compartments, step by step
             out["trains"] = []
             for li in range(len(net.spec.layers)):
-                sls = [sl for k, sl in ops.slices.items() if f"'e{li}." in k]  # "<Ensemble 'e0.3'>"
+                pos, n = np.full(len(ops.spikes), -1), 0  # compartment -> event neuron of layer li
+                for k, sl in ops.slices.items():
+                    if f"'e{li}." in k:  # "<Ensemble 'e0.3'>"
+                        pos[sl] = n + np.arange(sl.stop - sl.start)
+                        n += sl.stop - sl.start
                 lo = (2 * li + 1) * net.window.m
-                idx, ts = [], []
-                for s in steps[lo:lo + net.n_steps * net.window.m]:
-                    fired = ops.trains[s]
-                    for j, sl in enumerate(sls):
-                        hit = fired[(fired >= sl.start) & (fired < sl.stop)] - sl.start
-                        idx.append(hit + j * (sl.stop - sl.start))
-                        ts.append(np.full(len(hit), (s - lo) * sim.dt))
-                out["trains"].append((np.concatenate(idx), np.concatenate(ts)))
+                keep = (pos[comp] >= 0) & (step >= lo) & (step < lo + net.n_steps * net.window.m)
+                out["trains"].append((pos[comp][keep], (step[keep] - lo) * sim.dt))
         sim.close()
         if reference:
             self.ref.set_features(feats)

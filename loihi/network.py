@@ -38,7 +38,7 @@ import nengo
 import numpy as np
 from .shim import LoihiLIF
 
-from freqformer_snn.export import continuous_resonator, energy_norm, head
+from freqformer_snn.export import continuous_resonator, energy_norm
 from networks.nengo_net import (_Clips, _Hold, _Stage, _Window, coupling_matrix, nef_population,
                                 resonator_transforms)
 
@@ -161,7 +161,3 @@ class LoihiFreqFormer(_Clips, nengo.Network):
                 self.probe_w.append(nengo.Probe(w, synapse=None) if len(active) else None)
                 x = x_next
             self.probe_out = nengo.Probe(x, synapse=None)
-
-    def logits(self, sim) -> np.ndarray:
-        """The head applied to the probed stream, pooled over the clip's steps."""
-        return head(self.spec, self.window_samples(sim, self.probe_out, 2 * len(self.spec.layers)))

@@ -27,7 +27,7 @@ channel building blocks (and open in nengo-gui as plain nengo networks).
 Linear sums (embedding, residual stream, channel mix) and the EnergyNorm (a division by the
 energy over all channels, which no single population computes) run in ``nengo.Node`` s, i.e.
 off-neuron, as they would off-chip on Loihi. The head (pooling over time, norm, linear read-out)
-is applied to the probed output after the run (``classify``).
+is applied to the probed output after the run (``logits``).
 """
 
 from __future__ import annotations
@@ -301,9 +301,10 @@ class _Stage:
 
 class _Clips:
     """The clip interface of a pipelined network (``FreqFormerNetwork`` here and
-    ``loihi.network.LoihiFreqFormer``): features in, per-step samples out. Needs ``spec``,
-    ``window``, ``_feats``, ``_stateful`` (node functions to reset per clip) and ``probe_w``
-    (per layer the held coupled state of the active channels, times ``_w_unit[l]``)."""
+    ``loihi.network.LoihiFreqFormer``): features in, per-step samples and logits out. Needs
+    ``spec``, ``window``, ``_feats``, ``_stateful`` (node functions to reset per clip),
+    ``probe_out`` (the stream after the last layer) and ``probe_w`` (per layer the held coupled
+    state of the active channels, times ``_w_unit[l]``)."""
 
     def _feature_at(self, t):
         return self._feats[min(self.window.index(t), len(self._feats) - 1)]
@@ -339,6 +340,13 @@ class _Clips:
         w = self.window_samples(sim, self.probe_w[li], 2 * li + 1)
         return np.hypot(w[:, 0::2], w[:, 1::2]) * self._w_unit[li]
 
+    def logits(self, sim) -> np.ndarray:
+        """Logits from the run: the head applied to the probed stream after the last layer,
+        pooled over the clip's steps."""
+        from freqformer_snn.export import head
+
+        return head(self.spec, self.window_samples(sim, self.probe_out, 2 * len(self.spec.layers)))
+
 
 class FreqFormerNetwork(_Clips, nengo.Network):
     """A whole FreqFormer classifier from a ``NetworkSpec``, as spiking populations.
@@ -357,7 +365,7 @@ class FreqFormerNetwork(_Clips, nengo.Network):
     2L steps). Holding, averaging, the residual sums and the EnergyNorm (a division by the energy
     over all channels, which no single population computes) run in ``nengo.Node`` s, i.e.
     off-neuron, as they would off-chip on Loihi; the head (pooling, norm, read-out) is applied
-    to the probed output after the run (``classify``).
+    to the probed output after the run (``logits``).
 
     ``radii`` come from the rate model on calibration features (``calibrate``), so every
     population represents the range its channel actually uses. The input is swapped with
@@ -474,10 +482,3 @@ class FreqFormerNetwork(_Clips, nengo.Network):
             out["e"] = n_z * (np.abs(L.out_w[:, lay["active"]]) > 0).sum(0).mean() \
                 if li + 1 < len(self.layers) else 0.0
         return out
-
-
-def classify(spec, sim, net: FreqFormerNetwork) -> np.ndarray:
-    """Logits from the spiking run: the head applied to the probed output, pooled over steps."""
-    from freqformer_snn.export import head
-
-    return head(spec, net.window_samples(sim, net.probe_out, 2 * len(net.layers)))  # (T, C)
